@@ -1,0 +1,1 @@
+"""Counsel Room: rooms package."""

@@ -1,0 +1,1 @@
+"""Counsel Room: server package."""
