@@ -1,0 +1,143 @@
+"""Participants of a room: joining, the lobby (admit, deny), removal, connection counts."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rooms.errors import Conflict, NotFound, RoomNotOpen
+from rooms.lifecycle import ensure_not_ended
+from rooms.models import (
+    Admission,
+    Invite,
+    Participant,
+    Room,
+    RoomRole,
+    RoomStatus,
+    StaffRole,
+    StaffUser,
+    utcnow,
+)
+
+
+def _initial_admission(room: Room) -> Admission:
+    if room.auto_admit and room.status is RoomStatus.OPEN:
+        return Admission.ADMITTED
+    return Admission.WAITING
+
+
+async def join_with_invite(
+    session: AsyncSession, *, room: Room, invite: Invite, display_name: str, language: str
+) -> Participant:
+    """The participant for an invite: one invite admits one person, who may come back."""
+    ensure_not_ended(room)
+    query = select(Participant).where(Participant.invite_id == invite.id)
+    existing = (await session.execute(query)).scalar_one_or_none()
+    if existing is not None:
+        if existing.admission in (Admission.DENIED, Admission.REMOVED):
+            raise Conflict("the host did not admit you to this session")
+        existing.display_name = display_name.strip()
+        existing.language = language
+        await session.flush()
+        return existing
+    participant = Participant(
+        room_id=room.id, role=invite.role, display_name=display_name.strip(), language=language,
+        admission=_initial_admission(room), invite_id=invite.id, connections=0,
+    )
+    if participant.admission is Admission.ADMITTED:
+        participant.admitted_at = utcnow()
+    session.add(participant)
+    await session.flush()
+    return participant
+
+
+def staff_room_role(staff: StaffUser) -> RoomRole:
+    return RoomRole.INTERPRETER if staff.role is StaffRole.INTERPRETER else RoomRole.HOST
+
+
+async def join_as_staff(
+    session: AsyncSession, *, room: Room, staff: StaffUser, language: str = ""
+) -> Participant:
+    """Staff enter their own room directly, without the lobby."""
+    ensure_not_ended(room)
+    query = select(Participant).where(
+        Participant.room_id == room.id, Participant.staff_id == staff.id
+    )
+    existing = (await session.execute(query)).scalar_one_or_none()
+    if existing is not None:
+        return existing
+    participant = Participant(
+        room_id=room.id, role=staff_room_role(staff), display_name=staff.display_name,
+        language=language, admission=Admission.ADMITTED, staff_id=staff.id,
+        admitted_at=utcnow(), connections=0,
+    )
+    session.add(participant)
+    await session.flush()
+    return participant
+
+
+async def get_participant(session: AsyncSession, room_id: str, participant_id: str) -> Participant:
+    participant = await session.get(Participant, participant_id)
+    if participant is None or participant.room_id != room_id:
+        raise NotFound("no such participant in this room")
+    return participant
+
+
+async def list_participants(
+    session: AsyncSession, room_id: str, admission: Admission | None = None
+) -> list[Participant]:
+    query = select(Participant).where(Participant.room_id == room_id)
+    if admission is not None:
+        query = query.where(Participant.admission == admission)
+    query = query.order_by(Participant.joined_at, Participant.id)
+    return list((await session.execute(query)).scalars())
+
+
+async def admit(session: AsyncSession, room: Room, participant: Participant) -> Participant:
+    ensure_not_ended(room)
+    if room.status is not RoomStatus.OPEN:
+        raise RoomNotOpen("open the room before admitting people")
+    if participant.admission is not Admission.WAITING:
+        raise Conflict(f"this person is not waiting (they are {participant.admission.value})")
+    participant.admission = Admission.ADMITTED
+    participant.admitted_at = utcnow()
+    await session.flush()
+    return participant
+
+
+async def deny(session: AsyncSession, room: Room, participant: Participant) -> Participant:
+    ensure_not_ended(room)
+    if participant.admission is not Admission.WAITING:
+        raise Conflict(f"this person is not waiting (they are {participant.admission.value})")
+    participant.admission = Admission.DENIED
+    await session.flush()
+    return participant
+
+
+async def remove(session: AsyncSession, room: Room, participant: Participant) -> Participant:
+    if participant.staff_id is not None:
+        raise Conflict("staff members cannot be removed from a room")
+    participant.admission = Admission.REMOVED
+    await session.flush()
+    return participant
+
+
+async def admit_all_waiting(session: AsyncSession, room: Room) -> list[Participant]:
+    """Admit everyone in the lobby (auto-admit switched on, or an auto-admit room opened)."""
+    if room.status is not RoomStatus.OPEN:
+        return []
+    waiting = await list_participants(session, room.id, Admission.WAITING)
+    for participant in waiting:
+        participant.admission = Admission.ADMITTED
+        participant.admitted_at = utcnow()
+    await session.flush()
+    return waiting
+
+
+async def count_connection(session: AsyncSession, participant_id: str, delta: int) -> None:
+    """Track how many sockets a participant holds (across nodes) for presence."""
+    await session.execute(
+        update(Participant)
+        .where(Participant.id == participant_id)
+        .values(connections=Participant.connections + delta)
+    )

@@ -1,0 +1,42 @@
+"""The application factory: `create_app(settings)`."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.sessions import SessionMiddleware
+
+from server.errors import install_error_handlers
+from server.routes import health, join, room_page, rooms_admin, staff_accounts, staff_auth
+from server.security import SecurityHeaders
+from server.services import open_services
+from server.settings import Settings
+from server.templating import WEB_DIR
+from server.ws import endpoint
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with open_services(settings) as services:
+            app.state.services = services
+            yield
+
+    app = FastAPI(title="Counsel Room", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.state.settings = settings
+    app.add_middleware(
+        SessionMiddleware, secret_key=settings.secret_key.get_secret_value(),
+        session_cookie="counsel_session", max_age=int(settings.staff_session_hours * 3600),
+        same_site="lax", https_only=settings.secure_cookies,
+    )
+    app.add_middleware(SecurityHeaders)
+    app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
+    for module in (health, staff_auth, rooms_admin, staff_accounts, join, room_page, endpoint):
+        app.include_router(module.router)
+    install_error_handlers(app)
+    return app

@@ -1,0 +1,1 @@
+"""Authentication: staff passwords and sessions, invite and room tokens, CSRF."""

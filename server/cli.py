@@ -1,0 +1,95 @@
+"""The `counsel-room` command: serve, db, staff accounts, demo content."""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+from datetime import timedelta
+from typing import Annotated
+
+import typer
+import uvicorn
+from rich.console import Console
+
+from rooms import migrate
+from rooms.models import StaffRole
+from server.settings import Settings
+
+app = typer.Typer(help="Counsel Room: virtual counseling rooms with live captions.",
+                  no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+console = Console(soft_wrap=True)
+
+
+def _settings() -> Settings:
+    settings = Settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return settings
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+) -> None:
+    """Run the server."""
+    from server.app import create_app
+
+    settings = _settings()
+    uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port,
+                ws="websockets-sansio", ws_max_size=1 << 20, proxy_headers=True,
+                log_level="info")
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Create or migrate the database schema."""
+    settings = _settings()
+    migrate.upgrade(settings.database_url, revision)
+    console.print(f"[green]Database is at {revision}[/green]")
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Show the database's schema revision."""
+    migrate.current(_settings().database_url)
+
+
+@app.command("create-staff")
+def create_staff(
+    email: str,
+    name: Annotated[str, typer.Option(help="Display name.")],
+    role: Annotated[StaffRole, typer.Option(help="admin, counselor or interpreter.")] = (
+        StaffRole.COUNSELOR),
+    password: Annotated[str | None, typer.Option(help="Asked for when not given.")] = None,
+) -> None:
+    """Create a staff account."""
+    from server import setup
+
+    secret = password or getpass.getpass("Password (at least 10 characters): ")
+    try:
+        asyncio.run(setup.create_staff_account(_settings(), email, name, role, secret))
+    except ValueError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from exc
+    console.print(f"[green]Created {role.value} {email}[/green]")
+
+
+@app.command()
+def demo(base_url: str = "http://127.0.0.1:8000") -> None:
+    """Create a demo counselor and a demo room with an invitation, and print how to use them."""
+    from server import setup
+
+    settings = _settings()
+    info = asyncio.run(setup.create_demo(settings, base_url, timedelta(days=7)))
+    console.print("\n[bold]Counsel Room demo[/bold]")
+    console.print(f"  Staff sign-in:    {base_url}/staff/login")
+    console.print(f"  Email / password: {info.email} / {info.password}")
+    console.print(f"  Demo room:        {info.room_title}")
+    console.print(f"  Worker invite:    {info.invite_link}")
+    console.print(f"  Verification code: {info.code}\n")
+
+
+def main() -> None:
+    app()

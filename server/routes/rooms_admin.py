@@ -1,0 +1,204 @@
+"""Staff pages for rooms: dashboard, schedule, invite, open, end, enter."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from rooms import invites as invites_repo
+from rooms import lifecycle
+from rooms import participants as participants_repo
+from rooms.models import INVITABLE_ROLES, Admission, Room, RoomRole, RoomStatus, utcnow
+from server.auth.passwords import hash_secret, new_verification_code
+from server.auth.tokens import InviteClaims
+from server.deps import CsrfDep, DbDep, ServicesDep, StaffDep, require
+from server.languages import LANGUAGES, is_supported
+from server.permissions import Action
+from server.sessions import remember_participation
+from server.templating import render
+
+router = APIRouter(tags=["rooms"])
+FLASH_INVITE = "new_invite"
+
+
+def _parse_start(value: str, zone: str) -> datetime | None:
+    try:
+        local = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return local.replace(tzinfo=ZoneInfo(zone)) if local.tzinfo is None else local
+
+
+def _form_problem(title: str, starts: datetime | None, languages: list[str]) -> str | None:
+    if not title.strip():
+        return "Give the session a title."
+    if starts is None:
+        return "Enter the start date and time."
+    unknown = [code for code in languages if not is_supported(code)]
+    if unknown:
+        return f"Unsupported language: {', '.join(unknown)}."
+    return None
+
+
+@router.get("/staff")
+async def dashboard(request: Request, db: DbDep, staff: StaffDep) -> Response:
+    require(staff, Action.VIEW_DASHBOARD)
+    rooms = await lifecycle.list_rooms(db)
+    waiting = {room.id: await participants_repo.list_participants(db, room.id, Admission.WAITING)
+               for room in rooms if room.status is not RoomStatus.ENDED}
+    return render(request, "dashboard.html", {"staff": staff, "rooms": rooms, "waiting": waiting})
+
+
+@router.get("/api/staff/waiting")
+async def waiting_api(db: DbDep, staff: StaffDep) -> dict[str, list[dict[str, object]]]:
+    """Who waits in which lobby, for the dashboard's live list (polled by the page)."""
+    require(staff, Action.VIEW_DASHBOARD)
+    rooms: list[dict[str, object]] = []
+    for room in await lifecycle.list_rooms(db, include_ended=False):
+        people = await participants_repo.list_participants(db, room.id, Admission.WAITING)
+        waiting = [{"id": x.id, "name": x.display_name, "role": x.role.value} for x in people]
+        rooms.append({"room_id": room.id, "title": room.title, "waiting": waiting})
+    return {"rooms": rooms}
+
+
+@router.get("/staff/rooms/new")
+async def new_room_page(request: Request, staff: StaffDep, services: ServicesDep) -> Response:
+    require(staff, Action.CREATE_ROOM)
+    return render(request, "room_form.html", {
+        "staff": staff, "room": None, "languages": LANGUAGES, "chosen": ["ko"],
+        "timezone": services.settings.timezone, "starts": "",
+    })
+
+
+@router.post("/staff/rooms", dependencies=[CsrfDep])
+async def create_room(
+    request: Request,
+    db: DbDep,
+    staff: StaffDep,
+    services: ServicesDep,
+    title: Annotated[str, Form(max_length=200)],
+    starts_at: Annotated[str, Form(max_length=40)],
+    languages: Annotated[list[str], Form()] = [],  # noqa: B006 - FastAPI form default
+    auto_admit: Annotated[bool, Form()] = False,
+) -> Response:
+    require(staff, Action.CREATE_ROOM)
+    zone = services.settings.timezone
+    starts = _parse_start(starts_at, zone)
+    problem = _form_problem(title, starts, languages)
+    if problem is not None or starts is None:
+        return render(request, "room_form.html", {
+            "staff": staff, "room": None, "languages": LANGUAGES, "chosen": languages,
+            "timezone": zone, "starts": starts_at, "title": title, "error": problem,
+        }, status_code=400)
+    room = await lifecycle.create_room(db, title=title, starts_at=starts, languages=languages,
+                                       created_by=staff.id, auto_admit=auto_admit)
+    return RedirectResponse(f"/staff/rooms/{room.id}", status_code=303)
+
+
+@router.get("/staff/rooms/{room_id}")
+async def room_admin_page(request: Request, room_id: str, db: DbDep, staff: StaffDep,
+                          services: ServicesDep) -> Response:
+    require(staff, Action.VIEW_DASHBOARD)
+    room = await lifecycle.get_room(db, room_id)
+    return render(request, "room_admin.html", {
+        "staff": staff, "room": room, "languages": LANGUAGES,
+        "invites": await invites_repo.list_invites(db, room.id),
+        "people": await participants_repo.list_participants(db, room.id),
+        "new_invite": request.session.pop(FLASH_INVITE, None),
+        "roles": INVITABLE_ROLES, "timezone": services.settings.timezone,
+        "local_start": room.starts_at.astimezone(ZoneInfo(services.settings.timezone)),
+        "ttl_hours": int(services.settings.invite_ttl_hours),
+    })
+
+
+@router.post("/staff/rooms/{room_id}/schedule", dependencies=[CsrfDep])
+async def edit_room(
+    request: Request, room_id: str, db: DbDep, staff: StaffDep, services: ServicesDep,
+    title: Annotated[str, Form(max_length=200)],
+    starts_at: Annotated[str, Form(max_length=40)],
+    languages: Annotated[list[str], Form()] = [],  # noqa: B006 - FastAPI form default
+) -> Response:
+    require(staff, Action.EDIT_ROOM)
+    room = await lifecycle.get_room(db, room_id)
+    starts = _parse_start(starts_at, services.settings.timezone)
+    problem = _form_problem(title, starts, languages)
+    if problem is not None or starts is None:
+        return render(request, "error.html", {"title": "Check the form", "message": problem},
+                      status_code=400)
+    await lifecycle.update_schedule(db, room, title=title, starts_at=starts, languages=languages)
+    return RedirectResponse(f"/staff/rooms/{room.id}", status_code=303)
+
+
+@router.post("/staff/rooms/{room_id}/invites", dependencies=[CsrfDep])
+async def issue_invite(
+    request: Request, room_id: str, db: DbDep, staff: StaffDep, services: ServicesDep,
+    role: Annotated[RoomRole, Form()],
+    label: Annotated[str, Form(max_length=120)] = "",
+    valid_hours: Annotated[float, Form(gt=0, le=24 * 30)] | None = None,
+) -> Response:
+    require(staff, Action.ISSUE_INVITE)
+    room = await lifecycle.get_room(db, room_id)
+    code = new_verification_code()
+    hours = valid_hours or services.settings.invite_ttl_hours
+    invite = await invites_repo.create_invite(
+        db, room=room, role=role, label=label, code_hash=hash_secret(code),
+        expires_at=utcnow() + timedelta(hours=hours), created_by=staff.id)
+    token = services.tokens.invite_token(InviteClaims(invite.id, room.id, role.value),
+                                         invite.expires_at)
+    base = services.settings.public_url or str(request.base_url)
+    request.session[FLASH_INVITE] = {
+        "link": f"{base.rstrip('/')}/join/{token}", "code": code, "role": role.value,
+        "label": invite.label,
+    }
+    return RedirectResponse(f"/staff/rooms/{room.id}#new-invite", status_code=303)
+
+
+async def _transition(room: Room, target: RoomStatus, services: ServicesDep,
+                      db: DbDep) -> Response:
+    await lifecycle.transition(db, room, target)
+    admitted = await participants_repo.admit_all_waiting(db, room) if room.auto_admit else []
+    await db.commit()
+    await services.events.room_changed(room)
+    if target is RoomStatus.ENDED:
+        await services.events.ended(room.id)
+    else:
+        await services.events.admitted(room.id, admitted)
+    return RedirectResponse(f"/staff/rooms/{room.id}", status_code=303)
+
+
+@router.post("/staff/rooms/{room_id}/open", dependencies=[CsrfDep])
+async def open_room(room_id: str, db: DbDep, staff: StaffDep, services: ServicesDep) -> Response:
+    require(staff, Action.OPEN_ROOM)
+    return await _transition(await lifecycle.get_room(db, room_id), RoomStatus.OPEN, services, db)
+
+
+@router.post("/staff/rooms/{room_id}/end", dependencies=[CsrfDep])
+async def end_room(room_id: str, db: DbDep, staff: StaffDep, services: ServicesDep) -> Response:
+    require(staff, Action.END_ROOM)
+    return await _transition(await lifecycle.get_room(db, room_id), RoomStatus.ENDED, services, db)
+
+
+@router.post("/staff/rooms/{room_id}/auto-admit", dependencies=[CsrfDep])
+async def auto_admit(room_id: str, db: DbDep, staff: StaffDep, services: ServicesDep,
+                     enabled: Annotated[bool, Form()] = False) -> Response:
+    require(staff, Action.SET_AUTO_ADMIT)
+    room = await lifecycle.get_room(db, room_id)
+    await lifecycle.set_auto_admit(db, room, enabled)
+    admitted = await participants_repo.admit_all_waiting(db, room) if enabled else []
+    await db.commit()
+    await services.events.room_changed(room)
+    await services.events.admitted(room.id, admitted)
+    return RedirectResponse(f"/staff/rooms/{room.id}", status_code=303)
+
+
+@router.post("/staff/rooms/{room_id}/enter", dependencies=[CsrfDep])
+async def enter_room(request: Request, room_id: str, db: DbDep, staff: StaffDep) -> Response:
+    require(staff, Action.ENTER_ROOM_AS_STAFF)
+    room = await lifecycle.get_room(db, room_id)
+    participant = await participants_repo.join_as_staff(db, room=room, staff=staff)
+    remember_participation(request, room.id, participant.id)
+    return RedirectResponse(f"/rooms/{room.id}", status_code=303)

@@ -1,0 +1,59 @@
+"""Long-lived parts of a running server, opened and closed in the app's lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from rooms.bus import EventBus, InProcessBus, RedisBus
+from rooms.db import make_engine, make_sessionmaker
+from server.auth.tokens import TokenService
+from server.events import RoomEvents
+from server.settings import Settings
+from server.ws.hub import RoomHub
+
+
+@dataclass
+class Services:
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    bus: EventBus
+    tokens: TokenService
+    events: RoomEvents
+    hub: RoomHub
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        async with self.sessions() as session, session.begin():
+            yield session
+
+
+async def open_bus(settings: Settings) -> EventBus:
+    if not settings.redis_url:
+        return InProcessBus()
+    bus = RedisBus(settings.redis_url)
+    await bus.start()
+    return bus
+
+
+@asynccontextmanager
+async def open_services(settings: Settings) -> AsyncIterator[Services]:
+    engine = make_engine(settings.database_url)
+    sessions = make_sessionmaker(engine)
+    bus = await open_bus(settings)
+    hub = RoomHub(bus)
+    services = Services(
+        settings=settings, engine=engine, sessions=sessions, bus=bus,
+        tokens=TokenService(settings.secret_key.get_secret_value()),
+        events=RoomEvents(bus, sessions), hub=hub,
+    )
+    try:
+        yield services
+    finally:
+        await hub.close()
+        await bus.close()
+        await engine.dispose()

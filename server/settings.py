@@ -1,0 +1,56 @@
+"""All configuration in one pydantic-settings class (environment prefix COUNSEL_)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEVELOPMENT_SECRET = "development-only-secret-change-me"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="COUNSEL_", env_file=".env", extra="ignore")
+
+    mode: Literal["development", "production"] = "development"
+    secret_key: SecretStr = SecretStr(DEVELOPMENT_SECRET)
+    public_url: str | None = Field(
+        default=None, description="Base URL used in invite links; the request's URL when unset."
+    )
+    timezone: str = Field(default="UTC", description="Zone for entering and showing times.")
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    database_url: str = "sqlite+aiosqlite:///./var/counsel-room.db"
+    redis_url: str | None = None
+    data_dir: Path = Path("var")
+
+    invite_ttl_hours: float = Field(default=72, gt=0)
+    room_token_ttl_minutes: float = Field(default=240, gt=0)
+    staff_session_hours: float = Field(default=12, gt=0)
+    cookie_secure: bool | None = Field(
+        default=None, description="Send cookies over HTTPS only; on by default in production."
+    )
+
+    ws_max_message_bytes: int = Field(default=16 * 1024, ge=512)
+    ws_rate_per_second: float = Field(default=5.0, gt=0)
+    ws_rate_burst: int = Field(default=20, ge=1)
+    ws_send_queue: int = Field(default=512, ge=16)
+    chat_max_chars: int = Field(default=4000, ge=1)
+
+    @model_validator(mode="after")
+    def _refuse_default_secret(self) -> Settings:
+        if self.mode == "development":
+            return self
+        secret = self.secret_key.get_secret_value()
+        if secret == DEVELOPMENT_SECRET:
+            raise ValueError("set COUNSEL_SECRET_KEY: the default secret is for development only")
+        if len(secret) < 32:
+            raise ValueError("COUNSEL_SECRET_KEY must be at least 32 characters in production")
+        return self
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.mode == "production" if self.cookie_secure is None else self.cookie_secure

@@ -1,0 +1,143 @@
+"""What each client message does: permission check, domain change, then events."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rooms import chat as chat_repo
+from rooms import lifecycle
+from rooms import participants as participants_repo
+from rooms.errors import Conflict, DomainError
+from rooms.models import Admission, ChatMessage, Participant, utcnow
+from server.events import ADMITTED, HOSTS, to_participant
+from server.permissions import Action, allowed
+from server.services import Services
+from server.ws import protocol as p
+from server.ws.connection import Connection
+
+
+class Forbidden(DomainError):
+    code = "forbidden"
+
+
+@dataclass
+class Context:
+    services: Services
+    connection: Connection
+
+    @property
+    def room_id(self) -> str:
+        return self.connection.room_id
+
+    def require(self, action: Action) -> None:
+        if not allowed(self.connection.role, action):
+            raise Forbidden(f"your role may not {action.value.replace('_', ' ')}")
+        if not self.connection.admitted:
+            raise Forbidden("wait until the host admits you")
+
+
+def chat_item(message: ChatMessage, sender: Participant) -> p.ChatItem:
+    return p.ChatItem(
+        id=message.id, seq=message.seq, sender_id=sender.id, sender_name=sender.display_name,
+        sender_role=sender.role.value, client_id=message.client_id, text=message.text,
+        sent_at=message.sent_at,
+    )
+
+
+async def handle(message: p.ClientMessage, ctx: Context) -> None:
+    match message:
+        case p.Ping(nonce=nonce):
+            ctx.connection.send(p.Pong(nonce=nonce))
+        case p.ChatSend():
+            await send_chat(message, ctx)
+        case p.ChatSync(after_seq=after_seq):
+            ctx.require(Action.READ_CHAT)
+            ctx.connection.resync(after_seq)
+        case p.LobbyAdmit(participant_id=pid):
+            await admit(pid, ctx)
+        case p.LobbyDeny(participant_id=pid, reason=reason):
+            await deny(pid, reason, ctx)
+        case p.LobbyMessage(participant_id=pid, text=text):
+            await message_lobby(pid, text, ctx)
+        case p.ParticipantRemove(participant_id=pid):
+            await remove(pid, ctx)
+        case p.RoomSetAutoAdmit(enabled=enabled):
+            await set_auto_admit(enabled, ctx)
+
+
+async def send_chat(message: p.ChatSend, ctx: Context) -> None:
+    ctx.require(Action.SEND_CHAT)
+    limit = ctx.services.settings.chat_max_chars
+    text = message.text.strip()
+    if not text or len(text) > limit:
+        raise p.ProtocolError("invalid_message", f"a chat message has 1 to {limit} characters",
+                              ref="chat.send")
+    async with ctx.services.transaction() as session:
+        room = await lifecycle.get_room(session, ctx.room_id)
+        sender = await participants_repo.get_participant(
+            session, ctx.room_id, ctx.connection.participant_id)
+        stored, created = await chat_repo.post_message(
+            session, room=room, sender=sender, client_id=message.client_id, text=text)
+        item = chat_item(stored, sender)
+    ctx.connection.send(p.ChatAck(client_id=item.client_id, id=item.id, seq=item.seq))
+    if created:
+        await ctx.services.events.send(ctx.room_id, ADMITTED,
+                                       p.ChatMessageOut(message=item))
+    else:
+        ctx.connection.resync()
+
+
+async def admit(participant_id: str, ctx: Context) -> None:
+    ctx.require(Action.ADMIT)
+    async with ctx.services.transaction() as session:
+        room = await lifecycle.get_room(session, ctx.room_id)
+        person = await participants_repo.get_participant(session, ctx.room_id, participant_id)
+        await participants_repo.admit(session, room, person)
+    await ctx.services.events.admitted(ctx.room_id, [person])
+
+
+async def deny(participant_id: str, reason: str, ctx: Context) -> None:
+    ctx.require(Action.DENY)
+    async with ctx.services.transaction() as session:
+        room = await lifecycle.get_room(session, ctx.room_id)
+        person = await participants_repo.get_participant(session, ctx.room_id, participant_id)
+        await participants_repo.deny(session, room, person)
+    text = reason.strip() or "The host could not admit you to this session."
+    await ctx.services.events.send(ctx.room_id, to_participant(person.id),
+                                   p.LobbyDenied(participant_id=person.id, message=text))
+    await ctx.services.events.people_changed(ctx.room_id)
+
+
+async def message_lobby(participant_id: str, text: str, ctx: Context) -> None:
+    ctx.require(Action.MESSAGE_LOBBY)
+    async with ctx.services.sessions() as session:
+        person = await participants_repo.get_participant(session, ctx.room_id, participant_id)
+        host = await participants_repo.get_participant(
+            session, ctx.room_id, ctx.connection.participant_id)
+    if person.admission is not Admission.WAITING:
+        raise Conflict("this person is no longer waiting")
+    note = p.LobbyNote(from_name=host.display_name, text=text.strip(),
+                       sent_at=utcnow())
+    await ctx.services.events.send(ctx.room_id, to_participant(person.id), note)
+    await ctx.services.events.send(ctx.room_id, HOSTS, note)
+
+
+async def remove(participant_id: str, ctx: Context) -> None:
+    ctx.require(Action.REMOVE_PARTICIPANT)
+    async with ctx.services.transaction() as session:
+        room = await lifecycle.get_room(session, ctx.room_id)
+        person = await participants_repo.get_participant(session, ctx.room_id, participant_id)
+        await participants_repo.remove(session, room, person)
+    await ctx.services.events.send(ctx.room_id, to_participant(person.id),
+                                   p.Removed(participant_id=person.id))
+    await ctx.services.events.people_changed(ctx.room_id)
+
+
+async def set_auto_admit(enabled: bool, ctx: Context) -> None:
+    ctx.require(Action.SET_AUTO_ADMIT)
+    async with ctx.services.transaction() as session:
+        room = await lifecycle.get_room(session, ctx.room_id)
+        await lifecycle.set_auto_admit(session, room, enabled)
+        admitted = await participants_repo.admit_all_waiting(session, room) if enabled else []
+    await ctx.services.events.room_changed(room)
+    await ctx.services.events.admitted(ctx.room_id, admitted)

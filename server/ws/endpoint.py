@@ -1,0 +1,158 @@
+"""The room WebSocket, `/ws/rooms/{room_id}?token=...`: authenticate, attach, read, dispatch."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from fastapi import APIRouter, WebSocket
+from starlette.websockets import WebSocketState
+
+from rooms import chat as chat_repo
+from rooms import lifecycle
+from rooms import participants as participants_repo
+from rooms.errors import DomainError
+from rooms.models import Admission, RoomStatus
+from server.auth.tokens import TokenError
+from server.events import participant_info, room_info
+from server.permissions import Action, allowed, role_in_room
+from server.services import Services
+from server.ws import protocol as p
+from server.ws.actions import Context, chat_item, handle
+from server.ws.connection import CLOSE_ENDED, CLOSE_REFUSED, Connection
+from server.ws.ratelimit import TokenBucket
+
+log = logging.getLogger(__name__)
+router = APIRouter()
+
+CLOSE_UNAUTHORIZED = 4401
+CLOSE_POLICY = 1008
+MAX_STRIKES = 50
+LOBBY_MESSAGE = "Please wait: your counselor will let you in shortly."
+
+
+class Refused(Exception):
+    def __init__(self, code: str, message: str, close_code: int) -> None:
+        super().__init__(message)
+        self.error = p.Error(code=code, message=message)
+        self.close_code = close_code
+
+
+@router.websocket("/ws/rooms/{room_id}")
+async def room_socket(websocket: WebSocket, room_id: str, token: str = "",
+                      after_seq: int = 0) -> None:
+    services: Services = websocket.app.state.services
+    await websocket.accept()
+    try:
+        connection = await _authenticate(services, websocket, room_id, token)
+    except Refused as refused:
+        await websocket.send_text(p.dump(refused.error))
+        await websocket.close(refused.close_code, refused.error.message[:120])
+        return
+    connection.last_seq = max(0, after_seq)
+    await _serve(services, connection)
+
+
+async def _authenticate(services: Services, websocket: WebSocket, room_id: str,
+                        token: str) -> Connection:
+    try:
+        claims = services.tokens.read_room_token(token, room_id)
+    except TokenError as exc:
+        raise Refused(exc.code, exc.message, CLOSE_UNAUTHORIZED) from exc
+    async with services.transaction() as session:
+        try:
+            room = await lifecycle.get_room(session, room_id)
+            person = await participants_repo.get_participant(session, room_id,
+                                                             claims.participant_id)
+        except DomainError as exc:
+            raise Refused(exc.code, exc.message, CLOSE_UNAUTHORIZED) from exc
+        if room.status is RoomStatus.ENDED:
+            raise Refused("room_ended", "This session has ended.", CLOSE_ENDED)
+        if person.admission in (Admission.DENIED, Admission.REMOVED):
+            raise Refused("not_admitted", "The host did not admit you to this session.",
+                          CLOSE_REFUSED)
+        await participants_repo.count_connection(session, person.id, +1)
+    role = role_in_room(person.role)
+    connection = Connection(
+        websocket=websocket, room_id=room_id, participant_id=person.id, role=role,
+        admitted=person.admission is Admission.ADMITTED,
+        load_history=lambda after: _load_history(services, room_id, after),
+        queue_size=services.settings.ws_send_queue,
+    )
+    permissions = [a.value for a in Action if allowed(role, a)]
+    connection.send(p.Welcome(you=participant_info(person), admission=person.admission.value,
+                              room=room_info(room), permissions=permissions))
+    return connection
+
+
+async def _load_history(services: Services, room_id: str,
+                        after_seq: int) -> tuple[list[p.ChatItem], bool]:
+    async with services.sessions() as session:
+        messages = await chat_repo.history(session, room_id, after_seq=after_seq)
+        people = {x.id: x for x in await participants_repo.list_participants(session, room_id)}
+    items = [chat_item(m, people[m.sender_id]) for m in messages]
+    return items, len(messages) < chat_repo.HISTORY_PAGE
+
+
+async def _serve(services: Services, connection: Connection) -> None:
+    await services.hub.attach(connection)
+    writer = asyncio.create_task(connection.run_writer(), name="ws-writer")
+    try:
+        if connection.admitted:
+            connection.resync()
+        else:
+            connection.send(p.LobbyWaiting(message=LOBBY_MESSAGE))
+        await services.events.people_changed(connection.room_id)
+        await _read(services, connection, writer)
+    finally:
+        await services.hub.detach(connection)
+        writer.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await writer
+        await _disconnected(services, connection)
+
+
+async def _disconnected(services: Services, connection: Connection) -> None:
+    try:
+        async with services.transaction() as session:
+            await participants_repo.count_connection(session, connection.participant_id, -1)
+        await services.events.people_changed(connection.room_id)
+    except Exception:
+        log.exception("could not record that %s left", connection.participant_id)
+
+
+async def _read(services: Services, connection: Connection, writer: asyncio.Task[None]) -> None:
+    settings = services.settings
+    bucket = TokenBucket(settings.ws_rate_per_second, settings.ws_rate_burst)
+    ctx = Context(services, connection)
+    strikes = 0
+    websocket = connection.websocket
+    while not writer.done():
+        frame = await websocket.receive()
+        if frame["type"] == "websocket.disconnect":
+            return
+        raw = frame.get("text") or frame.get("bytes") or b""
+        if not bucket.take():
+            strikes += 1
+            connection.send(p.Error(code="rate_limited", message="slow down: too many messages"))
+            if strikes > MAX_STRIKES:
+                await websocket.close(CLOSE_POLICY, "too many messages")
+                return
+            continue
+        await _dispatch(raw, ctx)
+        if websocket.client_state is WebSocketState.DISCONNECTED:
+            return
+
+
+async def _dispatch(raw: str | bytes, ctx: Context) -> None:
+    try:
+        message = p.parse_client(raw, ctx.services.settings.ws_max_message_bytes)
+        await handle(message, ctx)
+    except p.ProtocolError as exc:
+        ctx.connection.send(p.Error(code=exc.code, message=exc.message, ref=exc.ref))
+    except DomainError as exc:
+        ctx.connection.send(p.Error(code=exc.code, message=exc.message))
+    except Exception:
+        log.exception("room socket action failed")
+        ctx.connection.send(p.Error(code="internal", message="something went wrong; try again"))

@@ -1,0 +1,249 @@
+"""The room WebSocket protocol, version 1: typed messages in tagged unions, pure parse/dump.
+
+Every inbound frame is validated here, once; the handler only ever sees a `ClientMessage`.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+PROTOCOL_VERSION = 1
+
+Id = Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class ProtocolError(Exception):
+    """An inbound frame that is not a valid message; sent back as an `error` message."""
+
+    def __init__(self, code: str, message: str, ref: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.ref = ref
+
+
+class _Message(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    v: Literal[1] = 1
+
+
+# ---- client -> server -------------------------------------------------------------------------
+
+
+class ChatSend(_Message):
+    type: Literal["chat.send"] = "chat.send"
+    client_id: Id
+    text: Annotated[str, Field(min_length=1, max_length=20_000)]
+
+
+class ChatSync(_Message):
+    type: Literal["chat.sync"] = "chat.sync"
+    after_seq: Annotated[int, Field(ge=0)] = 0
+
+
+class LobbyAdmit(_Message):
+    type: Literal["lobby.admit"] = "lobby.admit"
+    participant_id: Id
+
+
+class LobbyDeny(_Message):
+    type: Literal["lobby.deny"] = "lobby.deny"
+    participant_id: Id
+    reason: Annotated[str, Field(max_length=500)] = ""
+
+
+class LobbyMessage(_Message):
+    type: Literal["lobby.message"] = "lobby.message"
+    participant_id: Id
+    text: Annotated[str, Field(min_length=1, max_length=1000)]
+
+
+class ParticipantRemove(_Message):
+    type: Literal["participant.remove"] = "participant.remove"
+    participant_id: Id
+
+
+class RoomSetAutoAdmit(_Message):
+    type: Literal["room.set_auto_admit"] = "room.set_auto_admit"
+    enabled: bool
+
+
+class Ping(_Message):
+    type: Literal["ping"] = "ping"
+    nonce: Annotated[str, Field(max_length=64)] = ""
+
+
+ClientMessage = Annotated[
+    ChatSend | ChatSync | LobbyAdmit | LobbyDeny | LobbyMessage | ParticipantRemove
+    | RoomSetAutoAdmit | Ping,
+    Field(discriminator="type"),
+]
+
+# ---- server -> client -------------------------------------------------------------------------
+
+
+class ParticipantInfo(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    id: str
+    name: str
+    role: str
+    language: str
+    online: bool = False
+
+
+class RoomInfo(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    id: str
+    title: str
+    status: str
+    auto_admit: bool
+    languages: list[str]
+
+
+class Welcome(_Message):
+    type: Literal["welcome"] = "welcome"
+    you: ParticipantInfo
+    admission: str
+    room: RoomInfo
+    permissions: list[str]
+
+
+class RoomState(_Message):
+    type: Literal["room.state"] = "room.state"
+    room: RoomInfo
+
+
+class RoomEnded(_Message):
+    type: Literal["room.ended"] = "room.ended"
+    message: str = "This session has ended. Thank you for joining."
+
+
+class Presence(_Message):
+    type: Literal["presence"] = "presence"
+    participants: list[ParticipantInfo]
+
+
+class WaitingList(_Message):
+    type: Literal["lobby.waiting_list"] = "lobby.waiting_list"
+    waiting: list[ParticipantInfo]
+
+
+class LobbyWaiting(_Message):
+    type: Literal["lobby.waiting"] = "lobby.waiting"
+    message: str
+
+
+class LobbyNote(_Message):
+    type: Literal["lobby.note"] = "lobby.note"
+    from_name: str
+    text: str
+    sent_at: datetime
+
+
+class LobbyAdmitted(_Message):
+    type: Literal["lobby.admitted"] = "lobby.admitted"
+    participant_id: str
+
+
+class LobbyDenied(_Message):
+    type: Literal["lobby.denied"] = "lobby.denied"
+    participant_id: str
+    message: str
+
+
+class Removed(_Message):
+    type: Literal["participant.removed"] = "participant.removed"
+    participant_id: str
+    message: str = "The host has removed you from this session."
+
+
+class ChatItem(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    id: str
+    seq: int
+    sender_id: str
+    sender_name: str
+    sender_role: str
+    client_id: str
+    text: str
+    sent_at: datetime
+
+
+class ChatMessageOut(_Message):
+    type: Literal["chat.message"] = "chat.message"
+    message: ChatItem
+
+
+class ChatHistory(_Message):
+    type: Literal["chat.history"] = "chat.history"
+    messages: list[ChatItem]
+    complete: bool
+
+
+class ChatAck(_Message):
+    type: Literal["chat.ack"] = "chat.ack"
+    client_id: str
+    id: str
+    seq: int
+
+
+class Pong(_Message):
+    type: Literal["pong"] = "pong"
+    nonce: str = ""
+
+
+class Error(_Message):
+    type: Literal["error"] = "error"
+    code: str
+    message: str
+    ref: str | None = None
+
+
+ServerMessage = Annotated[
+    Welcome | RoomState | RoomEnded | Presence | WaitingList | LobbyWaiting | LobbyNote
+    | LobbyAdmitted | LobbyDenied | Removed | ChatMessageOut | ChatHistory | ChatAck | Pong
+    | Error,
+    Field(discriminator="type"),
+]
+
+_client_adapter: TypeAdapter[ClientMessage] = TypeAdapter(ClientMessage)
+_server_adapter: TypeAdapter[ServerMessage] = TypeAdapter(ServerMessage)
+
+
+def parse_client(raw: str | bytes, max_bytes: int) -> ClientMessage:
+    """Validate one inbound frame or raise `ProtocolError` with a precise code."""
+    if len(raw) > max_bytes:
+        raise ProtocolError("too_large", f"messages may be at most {max_bytes} bytes")
+    try:
+        data = json.loads(raw)
+    except ValueError as exc:
+        raise ProtocolError("bad_json", "the message is not valid JSON") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("type"), str):
+        raise ProtocolError("invalid_message", "a message is a JSON object with a 'type'")
+    if data.get("v", PROTOCOL_VERSION) != PROTOCOL_VERSION:
+        raise ProtocolError("unsupported_version", f"this server speaks version {PROTOCOL_VERSION}")
+    try:
+        return _client_adapter.validate_python(data)
+    except ValidationError as exc:
+        return _raise_validation(exc, data["type"])
+
+
+def _raise_validation(exc: ValidationError, type_: str) -> ClientMessage:
+    if any(e["type"] == "union_tag_invalid" for e in exc.errors()):
+        raise ProtocolError("unknown_type", f"unknown message type {type_!r}") from exc
+    first = exc.errors()[0]
+    where = ".".join(str(p) for p in first["loc"][1:]) or type_
+    raise ProtocolError("invalid_message", f"{where}: {first['msg']}", ref=type_) from exc
+
+
+def parse_server(raw: str | bytes) -> ServerMessage:
+    """For clients and tests: read a server frame."""
+    return _server_adapter.validate_json(raw)
+
+
+def dump(message: _Message) -> str:
+    return message.model_dump_json()

@@ -1,0 +1,240 @@
+// Counsel Room: the room page's single WebSocket (lobby, presence, chat) with reconnect.
+"use strict";
+(function () {
+  const root = document.getElementById("room");
+  if (!root) return;
+  const roomId = root.dataset.roomId;
+  const me = root.dataset.participantId;
+  const $ = (id) => document.getElementById(id);
+  const state = {
+    token: root.dataset.token, ws: null, lastSeq: 0, seen: new Set(), outbox: new Map(),
+    admitted: false, permissions: new Set(), retry: 0, closedForGood: false,
+  };
+
+  function newId() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    return Date.now().toString(36) + Math.random().toString(36).slice(2);
+  }
+
+  function setStatus(text) { $("conn-status").textContent = text; }
+
+  function el(tag, text, cls) {
+    const node = document.createElement(tag);
+    if (text !== undefined) node.textContent = text;
+    if (cls) node.className = cls;
+    return node;
+  }
+
+  function socketUrl() {
+    const proto = location.protocol === "https:" ? "wss:" : "ws:";
+    const q = new URLSearchParams({ token: state.token, after_seq: String(state.lastSeq) });
+    return `${proto}//${location.host}/ws/rooms/${encodeURIComponent(roomId)}?${q}`;
+  }
+
+  function send(message) {
+    if (state.ws && state.ws.readyState === WebSocket.OPEN) {
+      state.ws.send(JSON.stringify(message));
+      return true;
+    }
+    return false;
+  }
+
+  function connect() {
+    setStatus(state.retry ? "Reconnecting…" : "Connecting…");
+    const ws = new WebSocket(socketUrl());
+    state.ws = ws;
+    ws.addEventListener("open", () => { state.retry = 0; setStatus("Connected"); });
+    ws.addEventListener("message", (ev) => {
+      try { onMessage(JSON.parse(ev.data)); } catch (err) { console.error(err); }
+    });
+    ws.addEventListener("close", (ev) => onClose(ev));
+  }
+
+  async function refreshToken() {
+    const res = await fetch(`/rooms/${encodeURIComponent(roomId)}/token`, {
+      headers: { Accept: "application/json" }, credentials: "same-origin",
+    });
+    if (!res.ok) throw new Error("token refresh failed: " + res.status);
+    state.token = (await res.json()).token;
+  }
+
+  function onClose(ev) {
+    if (state.closedForGood) return;
+    if (ev.code === 4410 || ev.code === 4403) { finish(ev.reason || "This session is closed."); return; }
+    setStatus("Connection lost — reconnecting…");
+    const delay = Math.min(15000, 500 * 2 ** state.retry) * (0.75 + Math.random() / 2);
+    state.retry += 1;
+    setTimeout(async () => {
+      if (ev.code === 4401) { try { await refreshToken(); } catch (e) { finish("Please open your invitation link again."); return; } }
+      connect();
+    }, delay);
+  }
+
+  function finish(message) {
+    state.closedForGood = true;
+    $("final-message").textContent = message;
+    $("final").hidden = false;
+    $("stage").hidden = true;
+    $("lobby").hidden = true;
+    setStatus("Disconnected");
+    $("final").focus && $("final").setAttribute("tabindex", "-1");
+  }
+
+  function showAdmitted(admitted) {
+    state.admitted = admitted;
+    $("lobby").hidden = admitted;
+    $("stage").hidden = !admitted;
+    $("waiting-panel").hidden = !(admitted && state.permissions.has("see_waiting_list"));
+    $("chat-form").hidden = !state.permissions.has("send_chat");
+    if (admitted) flushOutbox();
+  }
+
+  const handlers = {
+    welcome(m) {
+      state.permissions = new Set(m.permissions);
+      renderRoom(m.room);
+      showAdmitted(m.admission === "admitted");
+    },
+    "lobby.waiting"(m) { $("lobby-message").textContent = m.message; showAdmitted(false); },
+    "lobby.note"(m) {
+      if (!state.admitted) $("lobby-notes").append(el("li", `${m.from_name}: ${m.text}`));
+    },
+    "lobby.admitted"(m) { if (m.participant_id === me) { showAdmitted(true); $("chat-input").focus(); } },
+    "lobby.denied"(m) { finish(m.message); },
+    "participant.removed"(m) { finish(m.message); },
+    "room.ended"(m) { finish(m.message); },
+    "room.state"(m) { renderRoom(m.room); },
+    presence(m) { renderPeople(m.participants); },
+    "lobby.waiting_list"(m) { renderWaiting(m.waiting); },
+    "chat.history"(m) { m.messages.forEach(addChat); },
+    "chat.message"(m) { addChat(m.message); },
+    "chat.ack"(m) { state.outbox.delete(m.client_id); markDelivered(m.client_id); },
+    error(m) { showError(m); },
+    pong() {},
+  };
+
+  function onMessage(m) {
+    const handler = handlers[m.type];
+    if (handler) handler(m);
+  }
+
+  function renderRoom(room) {
+    const badge = $("room-state");
+    badge.textContent = room.status;
+    badge.className = `badge status-${room.status}`;
+    $("auto-admit").checked = room.auto_admit;
+  }
+
+  function renderPeople(people) {
+    const list = $("people");
+    list.replaceChildren(...people.map((p) => {
+      const item = el("li", `${p.name} (${p.role})${p.online ? "" : " — away"}`);
+      if (p.id === me) item.append(el("span", " (you)", "muted"));
+      if (state.permissions.has("remove_participant") && p.id !== me && p.role !== "host") {
+        const btn = el("button", "Remove", "small secondary");
+        btn.type = "button";
+        btn.setAttribute("aria-label", `Remove ${p.name}`);
+        btn.addEventListener("click", () => send({ type: "participant.remove", participant_id: p.id }));
+        item.append(" ", btn);
+      }
+      return item;
+    }));
+  }
+
+  function renderWaiting(waiting) {
+    $("waiting-count").textContent = String(waiting.length);
+    $("waiting").replaceChildren(...waiting.map(waitingItem));
+  }
+
+  function waitingItem(p) {
+    const item = el("li", undefined, "waiting-person");
+    item.append(el("span", `${p.name} (${p.role}, ${p.language || "?"})${p.online ? "" : " — offline"}`));
+    const admit = el("button", "Admit", "small");
+    admit.type = "button";
+    admit.setAttribute("aria-label", `Admit ${p.name}`);
+    admit.addEventListener("click", () => send({ type: "lobby.admit", participant_id: p.id }));
+    const deny = el("button", "Deny", "small danger");
+    deny.type = "button";
+    deny.setAttribute("aria-label", `Deny ${p.name}`);
+    deny.addEventListener("click", () => send({ type: "lobby.deny", participant_id: p.id }));
+    const form = el("form", undefined, "note-form");
+    const input = el("input");
+    input.maxLength = 1000;
+    input.placeholder = "Message to this person";
+    input.setAttribute("aria-label", `Message to ${p.name}`);
+    form.append(input, Object.assign(el("button", "Send", "small secondary"), { type: "submit" }));
+    form.addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      if (input.value.trim()) send({ type: "lobby.message", participant_id: p.id, text: input.value.trim() });
+      input.value = "";
+    });
+    item.append(admit, deny, form);
+    return item;
+  }
+
+  function addChat(msg) {
+    if (state.seen.has(msg.seq)) return;
+    state.seen.add(msg.seq);
+    state.lastSeq = Math.max(state.lastSeq, msg.seq);
+    const pending = document.querySelector(`[data-client-id="${CSS.escape(msg.client_id)}"]`);
+    if (pending && msg.sender_id === me) pending.remove();
+    const item = el("li", undefined, msg.sender_id === me ? "mine" : "");
+    item.dataset.seq = String(msg.seq);
+    const time = new Date(msg.sent_at);
+    item.append(el("strong", msg.sender_name), " ",
+      el("time", time.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })),
+      el("p", msg.text));
+    insertBySeq(item, msg.seq);
+  }
+
+  function insertBySeq(item, seq) {
+    const log = $("chat-log");
+    const after = Array.from(log.querySelectorAll("li[data-seq]")).find((li) => Number(li.dataset.seq) > seq);
+    if (after) log.insertBefore(item, after); else log.append(item);
+    const pendings = log.querySelectorAll("li.pending");
+    pendings.forEach((p) => log.append(p));
+    log.scrollTop = log.scrollHeight;
+  }
+
+  function markDelivered(clientId) {
+    const pending = document.querySelector(`[data-client-id="${CSS.escape(clientId)}"]`);
+    if (pending) pending.classList.remove("pending");
+  }
+
+  function flushOutbox() {
+    for (const [clientId, text] of state.outbox) send({ type: "chat.send", client_id: clientId, text });
+  }
+
+  function showError(m) {
+    const box = $("chat-error");
+    box.textContent = m.message;
+    box.hidden = false;
+    setTimeout(() => { box.hidden = true; }, 6000);
+  }
+
+  $("chat-form").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const input = $("chat-input");
+    const text = input.value.trim();
+    if (!text) return;
+    const clientId = newId();
+    state.outbox.set(clientId, text);
+    const item = el("li", undefined, "mine pending");
+    item.dataset.clientId = clientId;
+    item.append(el("strong", "You"), " ", el("span", "sending…", "muted"), el("p", text));
+    $("chat-log").append(item);
+    send({ type: "chat.send", client_id: clientId, text });
+    input.value = "";
+  });
+
+  $("chat-input").addEventListener("keydown", (ev) => {
+    if (ev.key === "Enter" && !ev.shiftKey) { ev.preventDefault(); $("chat-form").requestSubmit(); }
+  });
+
+  $("auto-admit").addEventListener("change", (ev) => {
+    send({ type: "room.set_auto_admit", enabled: ev.target.checked });
+  });
+
+  setInterval(() => send({ type: "ping" }), 25000);
+  connect();
+})();
