@@ -141,3 +141,18 @@ async def count_connection(session: AsyncSession, participant_id: str, delta: in
         .where(Participant.id == participant_id)
         .values(connections=Participant.connections + delta)
     )
+
+
+async def waiting_by_room(
+    session: AsyncSession, room_ids: list[str]
+) -> dict[str, list[Participant]]:
+    """Everyone waiting in the lobbies of these rooms, in one query."""
+    query = (
+        select(Participant)
+        .where(Participant.room_id.in_(room_ids), Participant.admission == Admission.WAITING)
+        .order_by(Participant.joined_at, Participant.id)
+    )
+    waiting: dict[str, list[Participant]] = {room_id: [] for room_id in room_ids}
+    for person in (await session.execute(query)).scalars():
+        waiting[person.room_id].append(person)
+    return waiting

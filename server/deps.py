@@ -32,7 +32,7 @@ async def get_db(services: ServicesDep) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-DbDep = Annotated[AsyncSession, Depends(get_db)]
+DbDep = Annotated[AsyncSession, Depends(get_db, scope="function")]
 
 
 async def current_staff_or_none(request: Request, db: DbDep) -> StaffUser | None:

@@ -13,8 +13,8 @@ import pytest
 
 from rooms.migrate import upgrade
 from rooms.models import StaffRole
-from server.setup import create_staff_account
 from server.settings import Settings
+from server.setup import create_staff_account
 from tests.live import Browser, LiveServer, close_all
 from tests.services import RedisServer, private_postgres
 

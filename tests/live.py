@@ -145,7 +145,8 @@ class Socket:
     def __init__(self, base: str, room_id: str, token: str, after_seq: int = 0) -> None:
         ws_base = base.replace("http://", "ws://")
         url = f"{ws_base}/ws/rooms/{room_id}?token={token}&after_seq={after_seq}"
-        self.ws: ClientConnection = connect(url, open_timeout=10, max_size=4 << 20).__enter__()
+        client = connect(url, open_timeout=10, max_size=4 << 20, max_queue=None)
+        self.ws: ClientConnection = client.__enter__()
         self.seen: list[dict[str, Any]] = []
         OPEN.append(self)
 

@@ -77,10 +77,16 @@ def private_postgres() -> Iterator[str]:
         user = pwd.getpwnam("postgres")
         os.chown(datadir, user.pw_uid, user.pw_gid)
         prefix = ["runuser", "-u", "postgres", "--"]
-    run = lambda *args: subprocess.run([*prefix, *args], check=True, capture_output=True)  # noqa: E731
+
+    def run(*args: str) -> None:
+        # The server inherits pg_ctl's output: never pipe it, or reading would wait forever.
+        subprocess.run([*prefix, *args], check=True, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+
     run(str(bindir / "initdb"), "-D", str(datadir), "-U", "postgres", "--auth=trust")
     options = f"-p {port} -k {datadir} -c listen_addresses=127.0.0.1 -c fsync=off"
-    run(str(bindir / "pg_ctl"), "-D", str(datadir), "-o", options, "-w", "start")
+    run(str(bindir / "pg_ctl"), "-D", str(datadir), "-l", str(datadir / "server.log"),
+        "-o", options, "-w", "start")
     try:
         yield f"postgresql+asyncpg://postgres@127.0.0.1:{port}/postgres"
     finally:

@@ -12,7 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from rooms import invites as invites_repo
 from rooms import lifecycle
 from rooms import participants as participants_repo
-from rooms.models import INVITABLE_ROLES, Admission, Room, RoomRole, RoomStatus, utcnow
+from rooms.models import INVITABLE_ROLES, Room, RoomRole, RoomStatus, utcnow
 from server.auth.passwords import hash_secret, new_verification_code
 from server.auth.tokens import InviteClaims
 from server.deps import CsrfDep, DbDep, ServicesDep, StaffDep, require
@@ -48,8 +48,8 @@ def _form_problem(title: str, starts: datetime | None, languages: list[str]) -> 
 async def dashboard(request: Request, db: DbDep, staff: StaffDep) -> Response:
     require(staff, Action.VIEW_DASHBOARD)
     rooms = await lifecycle.list_rooms(db)
-    waiting = {room.id: await participants_repo.list_participants(db, room.id, Admission.WAITING)
-               for room in rooms if room.status is not RoomStatus.ENDED}
+    current = [room.id for room in rooms if room.status is not RoomStatus.ENDED]
+    waiting = await participants_repo.waiting_by_room(db, current)
     return render(request, "dashboard.html", {"staff": staff, "rooms": rooms, "waiting": waiting})
 
 
@@ -57,11 +57,13 @@ async def dashboard(request: Request, db: DbDep, staff: StaffDep) -> Response:
 async def waiting_api(db: DbDep, staff: StaffDep) -> dict[str, list[dict[str, object]]]:
     """Who waits in which lobby, for the dashboard's live list (polled by the page)."""
     require(staff, Action.VIEW_DASHBOARD)
-    rooms: list[dict[str, object]] = []
-    for room in await lifecycle.list_rooms(db, include_ended=False):
-        people = await participants_repo.list_participants(db, room.id, Admission.WAITING)
-        waiting = [{"id": x.id, "name": x.display_name, "role": x.role.value} for x in people]
-        rooms.append({"room_id": room.id, "title": room.title, "waiting": waiting})
+    current = await lifecycle.list_rooms(db, include_ended=False)
+    waiting = await participants_repo.waiting_by_room(db, [room.id for room in current])
+    rooms: list[dict[str, object]] = [
+        {"room_id": room.id, "title": room.title, "waiting": [
+            {"id": x.id, "name": x.display_name, "role": x.role.value} for x in waiting[room.id]]}
+        for room in current
+    ]
     return {"rooms": rooms}
 
 

@@ -25,7 +25,7 @@ def test_worker_waits_is_admitted_and_chats_both_ways(live: LiveServer) -> None:
     welcome = host_ws.expect("welcome")
     assert welcome["admission"] == "admitted" and "admit" in welcome["permissions"]
 
-    worker, worker_token = _worker_joins(live, counselor, room_id)
+    _, worker_token = _worker_joins(live, counselor, room_id)
     worker_ws = Socket(live.url, room_id, worker_token)
     me = worker_ws.expect("welcome")
     assert me["admission"] == "waiting" and me["you"]["name"] == "Tran Thi Mai"

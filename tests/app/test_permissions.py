@@ -1,0 +1,195 @@
+"""Walks every cell of the role x action table against the real server: allowed and denied."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from server.permissions import Action, Role, allowed
+from tests.conftest import staff_browser
+from tests.live import Browser, LiveServer, Socket
+
+STAFF_ROLES = {Role.ADMIN: "admin", Role.COUNSELOR: "counselor", Role.INTERPRETER: "interpreter"}
+
+
+@dataclass
+class Actor:
+    role: Role
+    browser: Browser
+    socket: Socket
+    room_id: str
+    host: Browser
+    host_socket: Socket
+    live: LiveServer
+
+
+def _guest(live: LiveServer, host: Browser, room_id: str, role: str) -> tuple[Browser, Socket, str]:
+    link, code = host.invite(room_id, role)
+    guest = Browser(live.url)
+    guest.join(link, code, name=f"{role} {uuid.uuid4().hex[:4]}", language="vi")
+    socket = Socket(live.url, room_id, guest.room(room_id).token)
+    pid = socket.expect("welcome")["you"]["id"]
+    return guest, socket, pid
+
+
+def _admitted_guest(actor: Actor, role: str = "worker") -> str:
+    _, socket, pid = _guest(actor.live, actor.host, actor.room_id, role)
+    actor.host_socket.send({"type": "lobby.admit", "participant_id": pid})
+    socket.expect("lobby.admitted", participant_id=pid)
+    return pid
+
+
+def _actor(live: LiveServer, role: Role) -> Actor:
+    host = staff_browser(live, "counselor")
+    room_id = host.create_room()
+    host_socket = Socket(live.url, room_id, host.enter(room_id).token)
+    host_socket.expect("welcome")
+    if role in STAFF_ROLES:
+        browser = staff_browser(live, STAFF_ROLES[role])
+        socket = Socket(live.url, room_id, browser.enter(room_id).token)
+        socket.expect("welcome")
+    else:
+        browser, socket, pid = _guest(live, host, room_id, role.value)
+        host_socket.send({"type": "lobby.admit", "participant_id": pid})
+        socket.expect("lobby.admitted", participant_id=pid)
+    return Actor(role, browser, socket, room_id, host, host_socket, live)
+
+
+# ---- HTTP actions: allowed means the form did its work (303 to somewhere but the login page) --
+
+
+def _post(actor: Actor, path: str, data: dict[str, Any]) -> bool:
+    token = actor.browser.csrf("/staff/login")
+    response = actor.browser.http.post(path, data={"csrf_token": token, **data},
+                                       follow_redirects=False)
+    if response.status_code in (401, 403) or (
+            response.status_code == 303 and response.headers["location"].startswith(
+                "/staff/login")):
+        return False
+    assert response.status_code == 303, (path, response.status_code, response.text[:300])
+    return True
+
+
+def _fresh_room(actor: Actor) -> str:
+    return actor.host.create_room(open_it=False)
+
+
+def view_dashboard(actor: Actor) -> bool:
+    response = actor.browser.http.get("/staff", follow_redirects=False)
+    return response.status_code == 200
+
+
+def manage_staff(actor: Actor) -> bool:
+    email = f"new-{uuid.uuid4().hex[:6]}@example.org"
+    return _post(actor, "/staff/accounts", {"email": email, "display_name": "New Person",
+                                            "role": "counselor", "password": "long-enough-pw"})
+
+
+def create_room(actor: Actor) -> bool:
+    return _post(actor, "/staff/rooms", {"title": "Job counseling", "starts_at":
+                                         "2026-12-01T09:30", "languages": ["ko"]})
+
+
+def edit_room(actor: Actor) -> bool:
+    return _post(actor, f"/staff/rooms/{_fresh_room(actor)}/schedule", {
+        "title": "Moved", "starts_at": "2026-12-02T09:30", "languages": ["ko", "en"]})
+
+
+def issue_invite(actor: Actor) -> bool:
+    return _post(actor, f"/staff/rooms/{actor.room_id}/invites", {"role": "observer"})
+
+
+def open_room(actor: Actor) -> bool:
+    return _post(actor, f"/staff/rooms/{_fresh_room(actor)}/open", {})
+
+
+def end_room(actor: Actor) -> bool:
+    return _post(actor, f"/staff/rooms/{_fresh_room(actor)}/end", {})
+
+
+def enter_room_as_staff(actor: Actor) -> bool:
+    return _post(actor, f"/staff/rooms/{_fresh_room(actor)}/enter", {})
+
+
+# ---- room actions: allowed means no `forbidden` error before the pong ----------------------
+
+
+def _ws(actor: Actor, message: dict[str, Any]) -> list[dict[str, Any]]:
+    nonce = uuid.uuid4().hex
+    start = len(actor.socket.seen)
+    actor.socket.send(message)
+    actor.socket.send({"type": "ping", "nonce": nonce})
+    actor.socket.expect("pong", nonce=nonce)
+    return actor.socket.seen[start:]
+
+
+def _ws_allowed(actor: Actor, message: dict[str, Any]) -> bool:
+    errors = [m for m in _ws(actor, message) if m["type"] == "error"]
+    assert all(e["code"] == "forbidden" for e in errors), errors
+    return not errors
+
+
+def read_chat(actor: Actor) -> bool:
+    replies = _ws(actor, {"type": "chat.sync", "after_seq": 0})
+    got_history = any(m["type"] == "chat.history" for m in replies)
+    return got_history or not any(m["type"] == "error" for m in replies)
+
+
+def send_chat(actor: Actor) -> bool:
+    return _ws_allowed(actor, {"type": "chat.send", "client_id": uuid.uuid4().hex, "text": "hi"})
+
+
+def see_participants(actor: Actor) -> bool:
+    return any(m["type"] == "presence" for m in actor.socket.seen)
+
+
+def see_waiting_list(actor: Actor) -> bool:
+    _guest(actor.live, actor.host, actor.room_id, "worker")
+    actor.host_socket.expect("lobby.waiting_list")
+    _ws(actor, {"type": "ping"})
+    return any(m["type"] == "lobby.waiting_list" for m in actor.socket.seen)
+
+
+def _waiting(actor: Actor) -> str:
+    return _guest(actor.live, actor.host, actor.room_id, "worker")[2]
+
+
+def admit(actor: Actor) -> bool:
+    return _ws_allowed(actor, {"type": "lobby.admit", "participant_id": _waiting(actor)})
+
+
+def deny(actor: Actor) -> bool:
+    return _ws_allowed(actor, {"type": "lobby.deny", "participant_id": _waiting(actor)})
+
+
+def message_lobby(actor: Actor) -> bool:
+    return _ws_allowed(actor, {"type": "lobby.message", "participant_id": _waiting(actor),
+                               "text": "Five more minutes."})
+
+
+def set_auto_admit(actor: Actor) -> bool:
+    return _ws_allowed(actor, {"type": "room.set_auto_admit", "enabled": False})
+
+
+def remove_participant(actor: Actor) -> bool:
+    return _ws_allowed(actor, {"type": "participant.remove",
+                               "participant_id": _admitted_guest(actor)})
+
+
+PERFORM: dict[Action, Callable[[Actor], bool]] = {
+    action: globals()[action.value] for action in Action
+}
+
+
+@pytest.mark.parametrize("role", list(Role), ids=lambda r: r.value)
+def test_every_action_for_role(live: LiveServer, role: Role) -> None:
+    actor = _actor(live, role)
+    outcome = {action: PERFORM[action](actor) for action in Action}
+    expected = {action: allowed(role, action) for action in Action}
+    wrong = {a.value: ("allowed" if outcome[a] else "denied") for a in Action
+             if outcome[a] != expected[a]}
+    assert not wrong, f"{role.value}: table says otherwise for {wrong}"
