@@ -18,7 +18,7 @@ from typing import Any, Protocol
 
 from redis import asyncio as aioredis
 from redis.asyncio.retry import Retry
-from redis.backoff import ExponentialBackoff
+from redis.backoff import ExponentialBackoff, NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -107,6 +107,11 @@ class RedisBus:
             url, retry=retry, retry_on_error=[RedisConnectionError, RedisTimeoutError],
             socket_connect_timeout=2, health_check_interval=10,
         )
+        # The subscriber must see a lost connection (not retry it away inside redis-py), so that
+        # after reconnecting it can tell every socket to fetch what it missed.
+        self._subscriber = aioredis.Redis.from_url(
+            url, retry=Retry(NoBackoff(), 0), socket_connect_timeout=2, health_check_interval=5,
+        )
         self._prefix = prefix
         self._max_backoff = max_backoff
         self._node_id = uuid.uuid4().hex
@@ -152,7 +157,7 @@ class RedisBus:
         self._hooks.append(hook)
 
     async def _connect(self) -> None:
-        self._pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+        self._pubsub = self._subscriber.pubsub(ignore_subscribe_messages=True)
         await self._pubsub.subscribe(self._key("__bus__"))
         channels = [self._key(c) for c in self._handlers.by_channel]
         if channels:
@@ -208,4 +213,5 @@ class RedisBus:
                 await self._reader
         with contextlib.suppress(Exception):
             await self._pubsub.aclose()
+        await self._subscriber.aclose()
         await self._redis.aclose()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from rooms.errors import Conflict, DomainError, InvalidTransition, NotFound, RoomEnded, RoomNotOpen
@@ -72,6 +73,14 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _http(request: Request, exc: HttpError) -> Response:
         code = type(exc).__name__.lower()
         return error_response(request, exc.status, exc.title, exc.message, code)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'][1:]) or 'request'}: {e['msg']}"
+            for e in exc.errors()
+        )
+        return error_response(request, 422, "Check the form", problems, "invalid_request")
 
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> Response:

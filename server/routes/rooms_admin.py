@@ -140,7 +140,7 @@ async def issue_invite(
     request: Request, room_id: str, db: DbDep, staff: StaffDep, services: ServicesDep,
     role: Annotated[RoomRole, Form()],
     label: Annotated[str, Form(max_length=120)] = "",
-    valid_hours: Annotated[float, Form(gt=0, le=24 * 30)] | None = None,
+    valid_hours: Annotated[float | None, Form(gt=0, le=24 * 30)] = None,
 ) -> Response:
     require(staff, Action.ISSUE_INVITE)
     room = await lifecycle.get_room(db, room_id)

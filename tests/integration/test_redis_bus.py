@@ -1,0 +1,76 @@
+"""Two server nodes, one real Redis: chat crosses nodes, and survives Redis going away."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from rooms.migrate import upgrade
+from tests.conftest import app_settings, seed_staff, staff_browser
+from tests.live import Browser, LiveServer, Socket
+from tests.services import RedisServer
+
+pytestmark = pytest.mark.redis
+
+
+@pytest.fixture
+def redis() -> Iterator[RedisServer]:
+    """A Redis of this test's own, since the test stops and restarts it."""
+    server = RedisServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def nodes(tmp_path: Path, redis: RedisServer) -> Iterator[tuple[LiveServer, LiveServer]]:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'shared.db'}"
+    upgrade(url)
+    seed_staff(url)
+    first = LiveServer(app_settings(url, redis_url=redis.url)).start()
+    second = LiveServer(app_settings(url, redis_url=redis.url)).start()
+    yield first, second
+    first.stop()
+    second.stop()
+
+
+def _room_on_two_nodes(a: LiveServer, b: LiveServer) -> tuple[Socket, Socket, str]:
+    counselor = staff_browser(a)
+    room_id = counselor.create_room(auto_admit=True)
+    host = Socket(a.url, room_id, counselor.enter(room_id).token)
+    host.expect("welcome")
+    link, code = counselor.invite(room_id)
+    worker = Browser(b.url)
+    worker.join(link.replace(str(a.port), str(b.port)), code)
+    guest = Socket(b.url, room_id, worker.room(room_id).token)
+    assert guest.expect("welcome")["admission"] == "admitted"
+    return host, guest, room_id
+
+
+def test_chat_and_presence_cross_nodes(nodes: tuple[LiveServer, LiveServer]) -> None:
+    host, guest, _ = _room_on_two_nodes(*nodes)
+    host.until(lambda m: m["type"] == "presence" and len(m["participants"]) == 2)
+    host.send({"type": "chat.send", "client_id": "a1", "text": "Hello from node A"})
+    got = guest.until(lambda m: m["type"] == "chat.message")
+    assert got["message"]["text"] == "Hello from node A"
+    guest.send({"type": "chat.send", "client_id": "b1", "text": "Hello from node B"})
+    back = host.until(lambda m: m["type"] == "chat.message" and m["message"]["seq"] == 2)
+    assert back["message"]["text"] == "Hello from node B"
+
+
+def test_redis_outage_loses_nothing(nodes: tuple[LiveServer, LiveServer],
+                                    redis: RedisServer) -> None:
+    host, guest, _ = _room_on_two_nodes(*nodes)
+    redis.stop()
+    host.send({"type": "chat.send", "client_id": "during", "text": "Sent while Redis is down"})
+    assert host.expect("chat.ack", client_id="during")["seq"] == 1
+    host.until(lambda m: m["type"] == "chat.message" and m["message"]["seq"] == 1)
+    redis.start()
+    caught_up = guest.until(lambda m: m["type"] == "chat.history" and any(
+        x["client_id"] == "during" for x in m["messages"]), timeout=30)
+    assert caught_up["messages"][-1]["text"] == "Sent while Redis is down"
+    guest.send({"type": "chat.send", "client_id": "after", "text": "Back to normal"})
+    host.until(lambda m: m["type"] == "chat.message" and m["message"]["client_id"] == "after",
+               timeout=15)
