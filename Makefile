@@ -10,8 +10,11 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --upgrade pip
 
+# torch first and pinned (a CPU build), or a dependency pulls a multi-GB CUDA build.
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --progress-bar on -e '.[test]'
+	$(BIN)/python -m pip install --progress-bar on torch==2.13.0
+	$(BIN)/python -m pip install --progress-bar on -e '.[openai,test]'
+	$(BIN)/python -m pip install --progress-bar on --no-deps openai-whisper==20250625
 	touch $@
 
 install: $(STAMP)

@@ -1,0 +1,240 @@
+"""One participant's server-side peer connection and its signaling.
+
+Negotiation model: the client makes the first offer (its own tracks); the server answers and
+receives on those m-lines. From then on the server offers whenever the set of tracks it forwards
+to this client changes (someone joins or leaves), carrying `TrackRoute`s that say whose media each
+m-line holds; the client answers. The client may offer again while the server is stable (e.g. to
+add a track); if it offers while a server offer is pending, it gets `SignalingGlare`: the server
+is the impolite side of perfect negotiation and the client rolls back. Refused messages raise a
+`SignalingError` and leave the session as it was.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from aiortc import RTCPeerConnection, RTCSessionDescription
+from aiortc.exceptions import InvalidStateError
+
+from media.rtc.config import MediaConfig
+from media.rtc.errors import InvalidCandidate, OutOfOrderSignal, SessionClosed, SignalingGlare
+from media.rtc.events import DropReason, EventSink, PeerState, PeerStateChanged
+from media.rtc.kinds import MediaKind, forwarded_codecs
+from media.rtc.outbound import OutboundMedia
+from media.rtc.outbox import SignalOutbox
+from media.rtc.publication import Publication
+from media.rtc.sdp_check import check_answer, check_offer, parse_candidate
+from media.rtc.signals import IceCandidate, SdpAnswer, SdpOffer, SignalSink, TrackRoute
+from media.rtc.tasks import TaskSet
+
+
+@dataclass(frozen=True, slots=True)
+class SessionHooks:
+    """How a session reports to its router."""
+
+    on_publication: Callable[[Publication], None]
+    on_event: EventSink
+    on_drop: Callable[[str, DropReason], None]
+
+
+class PeerSession:
+    def __init__(
+        self,
+        participant_id: str,
+        send_signal: SignalSink,
+        config: MediaConfig,
+        hooks: SessionHooks,
+    ) -> None:
+        self.participant_id = participant_id
+        self._config = config
+        self._hooks = hooks
+        self._pc = RTCPeerConnection(config.ice.rtc_configuration(participant_id))
+        self._pc.on("track", self._on_track)
+        self._pc.on("connectionstatechange", self._on_connection_state)
+        self._outbound = OutboundMedia(
+            self._pc,
+            video_maxlen=config.video_queue_frames,
+            audio_maxlen=config.audio_queue_frames,
+        )
+        self._publications: list[Publication] = []
+        self._lock = asyncio.Lock()
+        self._outbox = SignalOutbox(send_signal, participant_id)
+        self._tasks = TaskSet()
+        self._connected = asyncio.Event()
+        self._closed = False
+        self._tasks.spawn(self._watch_ice(), f"ice-timeout:{participant_id}")
+
+    # -- state ------------------------------------------------------------------------------
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    @property
+    def connection_state(self) -> PeerState:
+        return PeerState(self._pc.connectionState)
+
+    @property
+    def signaling_state(self) -> str:
+        return str(self._pc.signalingState)
+
+    @property
+    def publications(self) -> tuple[Publication, ...]:
+        return tuple(self._publications)
+
+    @property
+    def routes(self) -> tuple[TrackRoute, ...]:
+        """What the server sends on which m-line, as of the last offer."""
+        return self._outbound.routes()
+
+    @property
+    def forwarding(self) -> int:
+        return self._outbound.forwarding
+
+    @property
+    def transceiver_count(self) -> int:
+        return len(self._pc.getTransceivers())
+
+    @property
+    def task_count(self) -> int:
+        own = len(self._tasks) + self._outbox.running
+        return own + sum(p.task_count for p in self._publications)
+
+    async def signals_sent(self) -> None:
+        """Wait until every signal emitted so far was handed to `send_signal`."""
+        await self._outbox.drain()
+
+    # -- signaling --------------------------------------------------------------------------
+
+    async def handle_offer(self, sdp: str) -> None:
+        """Apply a client offer and emit `SdpAnswer`."""
+        async with self._negotiating():
+            if self._pc.signalingState == "have-local-offer":
+                raise SignalingGlare("the server's offer is pending: answer it first")
+            remote = self._pc.remoteDescription
+            description = check_offer(sdp, remote.sdp if remote is not None else None)
+            self._add_receivers(description)
+            await self._pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
+            await self._pc.setLocalDescription(await self._pc.createAnswer())
+            self._outbox.send(SdpAnswer(self._pc.localDescription.sdp))
+        self._schedule_offer()
+
+    async def handle_answer(self, sdp: str) -> None:
+        """Apply the client's answer to the pending server offer."""
+        async with self._negotiating():
+            if self._pc.signalingState != "have-local-offer":
+                raise OutOfOrderSignal("no server offer is pending")
+            check_answer(sdp, self._pc.localDescription.sdp)
+            await self._pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="answer"))
+            self._outbound.commit()
+        self._schedule_offer()
+
+    async def add_ice_candidate(self, candidate: IceCandidate) -> None:
+        """Add a trickled client candidate (an empty one means end-of-candidates)."""
+        parsed = parse_candidate(candidate)
+        async with self._negotiating():
+            if self._pc.remoteDescription is None:
+                raise OutOfOrderSignal("an ICE candidate before the offer")
+            try:
+                await self._pc.addIceCandidate(parsed)
+            except ValueError as exc:  # e.g. after end-of-candidates
+                raise InvalidCandidate(str(exc)) from exc
+
+    @asynccontextmanager
+    async def _negotiating(self) -> AsyncIterator[None]:
+        if self._closed:
+            raise SessionClosed(self.participant_id)
+        async with self._lock:
+            if self._closed:
+                raise SessionClosed(self.participant_id)
+            try:
+                yield
+            except InvalidStateError as exc:
+                if self._closed:
+                    raise SessionClosed(self.participant_id) from exc
+                raise OutOfOrderSignal(str(exc)) from exc
+
+    def _add_receivers(self, description: Any) -> None:
+        """Receive-only transceivers for the offer's new m-lines, limited to forwardable codecs.
+
+        aiortc matches a new m-line to the first transceiver of its kind without a mid, so these
+        get the client's tracks, and their codec preferences shape the answer.
+        """
+        known = {t.mid for t in self._pc.getTransceivers()}
+        for media in description.media:
+            if media.rtp.muxId not in known:
+                kind = MediaKind(media.kind)
+                transceiver = self._pc.addTransceiver(kind.value, direction="recvonly")
+                transceiver.setCodecPreferences(forwarded_codecs(kind))
+
+    def _schedule_offer(self) -> None:
+        if self._outbound.dirty and not self._closed:
+            self._tasks.spawn(self._offer(), f"offer:{self.participant_id}")
+
+    async def _offer(self) -> None:
+        async with self._negotiating():
+            ready = self._pc.signalingState == "stable" and self._pc.remoteDescription is not None
+            if not ready or not self._outbound.dirty:
+                return  # handle_offer / handle_answer schedule it again
+            self._outbound.prepare()
+            await self._pc.setLocalDescription(await self._pc.createOffer())
+            self._outbox.send(SdpOffer(self._pc.localDescription.sdp, self._outbound.routes()))
+
+    # -- forwarding (called by the router) ----------------------------------------------------
+
+    def forward(self, publication: Publication) -> None:
+        self._outbound.want(publication)
+        self._schedule_offer()
+
+    def stop_forwarding(self, publication: Publication) -> None:
+        self._outbound.unwant(publication)
+        self._schedule_offer()
+
+    # -- aiortc events ----------------------------------------------------------------------
+
+    def _on_track(self, track: Any) -> None:
+        transceiver = next(t for t in self._pc.getTransceivers() if t.receiver.track is track)
+        publication = Publication(
+            self.participant_id,
+            MediaKind(track.kind),
+            str(transceiver.mid),
+            transceiver.receiver,
+            keyframe_interval_s=self._config.keyframe_interval_s,
+            tap_maxlen=self._config.tap_maxlen,
+        )
+        self._publications.append(publication)
+        self._hooks.on_publication(publication)
+
+    def _on_connection_state(self) -> None:
+        state = self.connection_state
+        self._hooks.on_event(PeerStateChanged(self.participant_id, state))
+        if state is PeerState.CONNECTED:
+            self._connected.set()
+        elif state is PeerState.FAILED and not self._closed:
+            self._hooks.on_drop(self.participant_id, DropReason.FAILED)
+
+    async def _watch_ice(self) -> None:
+        try:
+            await asyncio.wait_for(self._connected.wait(), self._config.ice_timeout_s)
+        except TimeoutError:
+            if not self._closed:
+                self._hooks.on_drop(self.participant_id, DropReason.ICE_TIMEOUT)
+
+    # -- teardown ---------------------------------------------------------------------------
+
+    async def close(self) -> None:
+        """Stop forwarding, close the peer connection and end this participant's taps."""
+        if self._closed:
+            return
+        self._closed = True
+        self._outbound.close()
+        for publication in self._publications:
+            await publication.close()
+        await self._tasks.cancel_all()
+        await self._pc.close()
+        await self._outbox.close()
+        self._publications.clear()

@@ -1,0 +1,1 @@
+"""Real aiortc peers against the media router, in one process on loopback."""

@@ -1,0 +1,1 @@
+"""Speech recognition tests: real Whisper models, real espeak-ng speech."""
