@@ -12,13 +12,16 @@ import uvicorn
 from rich.console import Console
 
 from rooms import migrate
+from rooms.errors import DomainError
 from rooms.models import StaffRole
+from server import cli_models
 from server.settings import Settings
 
 app = typer.Typer(help="Counsel Room: virtual counseling rooms with live captions.",
                   no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(cli_models.app, name="models")
 console = Console(soft_wrap=True)
 
 
@@ -70,7 +73,7 @@ def create_staff(
     secret = password or getpass.getpass("Password (at least 10 characters): ")
     try:
         asyncio.run(setup.create_staff_account(_settings(), email, name, role, secret))
-    except ValueError as exc:
+    except (ValueError, DomainError) as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(1) from exc
     console.print(f"[green]Created {role.value} {email}[/green]")

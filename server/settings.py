@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEVELOPMENT_SECRET = "development-only-secret-change-me"
+
+UrlList = Annotated[list[str], NoDecode]
 
 
 class Settings(BaseSettings):
@@ -26,6 +29,7 @@ class Settings(BaseSettings):
     database_url: str = "sqlite+aiosqlite:///./var/counsel-room.db"
     redis_url: str | None = None
     data_dir: Path = Path("var")
+    models_dir: Path = Field(default=Path("var/models"), description="Installed speech models.")
 
     invite_ttl_hours: float = Field(default=72, gt=0)
     room_token_ttl_minutes: float = Field(default=240, gt=0)
@@ -39,6 +43,39 @@ class Settings(BaseSettings):
     ws_rate_burst: int = Field(default=20, ge=1)
     ws_send_queue: int = Field(default=512, ge=16)
     chat_max_chars: int = Field(default=4000, ge=1)
+
+    rtc_stun_urls: UrlList = Field(
+        default_factory=list, description="STUN servers for browsers and the server's peers."
+    )
+    rtc_turn_urls: UrlList = Field(
+        default_factory=list, description="TURN servers for browsers (need rtc_turn_secret)."
+    )
+    rtc_turn_secret: SecretStr | None = Field(
+        default=None, description="coturn's static-auth-secret (use-auth-secret scheme)."
+    )
+    rtc_turn_ttl_s: int = Field(default=4 * 3600, gt=0)
+    rtc_host_addresses: Annotated[list[str] | None, NoDecode] = Field(
+        default=None,
+        description="Addresses the server gathers ICE host candidates on; all but loopback "
+        "when unset.",
+    )
+    rtc_ice_timeout_s: float = Field(default=20.0, gt=0)
+
+    @field_validator("rtc_stun_urls", "rtc_turn_urls", "rtc_host_addresses", mode="before")
+    @classmethod
+    def _split_commas(cls, value: object) -> object:
+        """Environment values are comma-separated lists (`stun:a:3478,stun:b:3478`)."""
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @model_validator(mode="after")
+    def _check_rtc(self) -> Settings:
+        if self.rtc_turn_urls and self.rtc_turn_secret is None:
+            raise ValueError("COUNSEL_RTC_TURN_URLS need COUNSEL_RTC_TURN_SECRET")
+        for address in self.rtc_host_addresses or ():
+            ipaddress.ip_address(address)
+        return self
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:

@@ -1,0 +1,466 @@
+"""Chat delivery latency on one node, over the real path: server, sockets, database, hub.
+
+    python bench/chat.py --json                      # 200 clients in 100 rooms, 20 messages each
+    python bench/chat.py --clients 40 --rooms 20 --messages 5
+
+The server is the `counsel-room serve` command (uvicorn, websockets-sansio) in a subprocess on a
+free loopback port, with a temporary SQLite database migrated by `rooms.migrate.upgrade` and its
+settings in COUNSEL_* environment variables. Set-up goes straight to that database through the
+project's own functions: one staff counselor, and per room an open auto-admit room, the counselor
+as host and invited workers for the other seats; room tokens are minted with `TokenService` and
+the same secret (this measures chat delivery, not sign-in).
+
+This process then opens one `websockets` client per participant, waits until every socket has
+its welcome and chat history, and has each client send `--messages` `chat.send` frames at
+`--rate` per second with jitter. Latency is the time from a client's send to the `chat.message`
+with that `client_id` reaching each OTHER participant of the room (a message that arrives
+through a gap-filling `chat.history` counts too, and is counted separately). A delivery that has
+not arrived `--deadline` seconds after the last send is lost. One JSON object goes to stdout with
+--json, a readable summary otherwise. The server is stopped on exit, whatever happens.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import math
+import os
+import platform
+import random
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from pydantic import SecretStr
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
+
+from rooms import invites as invites_repo
+from rooms import lifecycle
+from rooms import participants as participants_repo
+from rooms import staff as staff_repo
+from rooms.db import make_engine, make_sessionmaker
+from rooms.migrate import upgrade
+from rooms.models import RoomRole, RoomStatus, StaffRole, utcnow
+from server.auth.passwords import hash_secret
+from server.auth.tokens import RoomClaims, TokenService
+from server.settings import Settings
+from server.setup import create_staff_account
+
+HOST = "127.0.0.1"
+STAFF_EMAIL = "bench-counselor@example.org"
+STAFF_PASSWORD = "bench-counselor-password"
+# The real `counsel-room` console script, run by this interpreter.
+SERVE = "from server.cli import main; main()"
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+# ---- set-up -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Seat:
+    index: int
+    room_index: int
+    room_id: str
+    participant_id: str
+    role: str
+    token: str
+
+
+async def seed(settings: Settings, rooms: int, per_room: int) -> list[Seat]:
+    """One counselor; `rooms` open auto-admit rooms with the counselor and invited workers."""
+    await create_staff_account(settings, STAFF_EMAIL, "Bench Counselor", StaffRole.COUNSELOR,
+                               STAFF_PASSWORD)
+    tokens = TokenService(settings.secret_key.get_secret_value())
+    ttl = timedelta(minutes=settings.room_token_ttl_minutes)
+    code_hash = hash_secret("123456")
+    seats: list[Seat] = []
+    engine = make_engine(settings.database_url)
+    try:
+        async with make_sessionmaker(engine)() as session, session.begin():
+            staff = await staff_repo.find_staff_by_email(session, STAFF_EMAIL)
+            assert staff is not None
+            for r in range(rooms):
+                room = await lifecycle.create_room(
+                    session, title=f"Bench room {r}", starts_at=utcnow(), languages=["en"],
+                    created_by=staff.id, auto_admit=True)
+                await lifecycle.transition(session, room, RoomStatus.OPEN)
+                people = [await participants_repo.join_as_staff(session, room=room, staff=staff,
+                                                                language="en")]
+                for w in range(per_room - 1):
+                    invite = await invites_repo.create_invite(
+                        session, room=room, role=RoomRole.WORKER, label=f"Worker {r}.{w}",
+                        code_hash=code_hash, expires_at=utcnow() + timedelta(days=1),
+                        created_by=staff.id)
+                    people.append(await participants_repo.join_with_invite(
+                        session, room=room, invite=invite, display_name=f"Worker {r}.{w}",
+                        language="en"))
+                for person in people:
+                    token = tokens.room_token(
+                        RoomClaims(person.id, room.id, person.role.value), ttl)
+                    seats.append(Seat(len(seats), r, room.id, person.id, person.role.value,
+                                      token))
+    finally:
+        await engine.dispose()
+    return seats
+
+
+# ---- the server subprocess --------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process (all its threads), from /proc/<pid>/stat."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+class Server:
+    def __init__(self, env: dict[str, str], workdir: Path) -> None:
+        self.port = free_port()
+        self.log_path = workdir / "server.log"
+        self._log = self.log_path.open("wb")
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", SERVE, "serve", "--host", HOST, "--port", str(self.port)],
+            env=env, cwd=workdir, stdin=subprocess.DEVNULL, stdout=self._log,
+            stderr=subprocess.STDOUT)
+
+    async def wait_ready(self, within: float = 30.0) -> None:
+        deadline = time.monotonic() + within
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the server exited with {self.process.returncode}:\n"
+                                   f"{self.log_tail()}")
+            with contextlib.suppress(OSError):
+                reader, writer = await asyncio.open_connection(HOST, self.port)
+                writer.write(b"GET /healthz HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n")
+                status = await reader.readline()
+                writer.close()
+                if b" 200 " in status:
+                    return
+            await asyncio.sleep(0.1)
+        raise RuntimeError(f"the server did not start in {within:.0f} s:\n{self.log_tail()}")
+
+    def cpu(self) -> float:
+        return cpu_seconds(self.process.pid)
+
+    def log_tail(self, lines: int = 20) -> str:
+        self._log.flush()
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)
+        self._log.close()
+
+
+# ---- clients ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Sent:
+    at: float
+    sender: str
+    waiting_for: set[str]
+
+
+@dataclass
+class Tally:
+    sent: dict[str, Sent] = field(default_factory=dict)
+    latencies: list[float] = field(default_factory=list)
+    ack_latencies: list[float] = field(default_factory=list)
+    via_history: int = 0
+    duplicates: int = 0
+    errors: Counter[str] = field(default_factory=Counter)
+    closes: Counter[str] = field(default_factory=Counter)
+    outstanding: int = 0
+    sending: bool = True
+    all_in: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def expect(self, client_id: str, sender: str, peers: set[str]) -> None:
+        self.sent[client_id] = Sent(time.perf_counter(), sender, set(peers))
+        self.outstanding += len(peers)
+
+    def received(self, item: dict[str, Any], receiver: str, now: float, history: bool) -> None:
+        record = self.sent.get(item["client_id"])
+        if record is None or item["sender_id"] != record.sender:
+            return
+        if receiver not in record.waiting_for:
+            self.duplicates += 1
+            return
+        record.waiting_for.discard(receiver)
+        self.latencies.append(now - record.at)
+        self.via_history += history
+        self.outstanding -= 1
+        self.check()
+
+    def check(self) -> None:
+        if not self.sending and self.outstanding == 0:
+            self.all_in.set()
+
+
+class Client:
+    def __init__(self, seat: Seat, peers: set[str], url: str, tally: Tally) -> None:
+        self.seat = seat
+        self.peers = peers
+        self.url = f"{url}/ws/rooms/{seat.room_id}?token={seat.token}"
+        self.tally = tally
+        self.ready = asyncio.Event()
+        self.ws: ClientConnection | None = None
+        self.reader: asyncio.Task[None] | None = None
+
+    async def open(self) -> None:
+        self.ws = await connect(self.url, open_timeout=30, max_size=4 << 20, max_queue=None,
+                                ping_interval=None, compression=None)
+        self.reader = asyncio.create_task(self._read())
+        await self.ready.wait()
+
+    async def _read(self) -> None:
+        assert self.ws is not None
+        me = self.seat.participant_id
+        welcomed = False
+        try:
+            async for raw in self.ws:
+                now = time.perf_counter()
+                message = json.loads(raw)
+                kind = message["type"]
+                if kind == "chat.message":
+                    if message["message"]["sender_id"] != me:
+                        self.tally.received(message["message"], me, now, history=False)
+                elif kind == "chat.history":
+                    for item in message["messages"]:
+                        if item["sender_id"] != me:
+                            self.tally.received(item, me, now, history=True)
+                    if welcomed and message["complete"]:
+                        self.ready.set()
+                elif kind == "chat.ack":
+                    sent = self.tally.sent.get(message["client_id"])
+                    if sent is not None:
+                        self.tally.ack_latencies.append(now - sent.at)
+                elif kind == "welcome":
+                    welcomed = True
+                elif kind == "error":
+                    self.tally.errors[message["code"]] += 1
+        except ConnectionClosed:
+            pass
+        finally:
+            code = self.ws.close_code
+            if code not in (None, 1000):
+                self.tally.closes[str(code)] += 1
+            self.ready.set()
+
+    async def chat(self, messages: int, rate: float, start: float) -> None:
+        assert self.ws is not None
+        interval = 1.0 / rate
+        rng = random.Random(self.seat.index)
+        due = start + rng.uniform(0, interval)
+        for n in range(messages):
+            await asyncio.sleep(max(0.0, due - time.perf_counter()))
+            client_id = f"bench-{self.seat.index}-{n}"
+            frame = json.dumps({"type": "chat.send", "client_id": client_id,
+                                "text": f"message {n} from seat {self.seat.index}"})
+            self.tally.expect(client_id, self.seat.participant_id, self.peers)
+            try:
+                await self.ws.send(frame)
+            except ConnectionClosed:
+                return
+            due += interval * rng.uniform(0.5, 1.5)
+
+    async def close(self) -> None:
+        if self.ws is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.ws.close(), 5)
+        if self.reader is not None:
+            self.reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.reader
+
+
+# ---- the run ----------------------------------------------------------------------------------
+
+
+def percentile(sorted_values: list[float], q: float) -> float:
+    """Nearest-rank percentile of an ascending list."""
+    if not sorted_values:
+        return math.nan
+    rank = max(1, math.ceil(q / 100 * len(sorted_values)))
+    return sorted_values[rank - 1]
+
+
+def ms(seconds: float) -> float | None:
+    return None if math.isnan(seconds) else round(seconds * 1000, 2)
+
+
+def rate_limit(rate: float) -> tuple[float, int, bool]:
+    """The server's per-socket limit, raised only if the send rate with jitter could reach it."""
+    fields = Settings.model_fields
+    per_second = float(fields["ws_rate_per_second"].default)
+    burst = int(fields["ws_rate_burst"].default)
+    if rate * 1.25 <= per_second:
+        return per_second, burst, False
+    return math.ceil(rate * 2), max(burst, math.ceil(rate * 4)), True
+
+
+async def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
+    per_room = args.clients // args.rooms
+    db_url = f"sqlite+aiosqlite:///{workdir / 'counsel.db'}"
+    secret = "bench-" + os.urandom(24).hex()
+    per_second, burst, raised = rate_limit(args.rate)
+    settings = Settings(database_url=db_url, secret_key=SecretStr(secret), data_dir=workdir)
+    await asyncio.to_thread(upgrade, db_url)
+    seats = await seed(settings, args.rooms, per_room)
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COUNSEL_")}
+    env.update(COUNSEL_DATABASE_URL=db_url, COUNSEL_SECRET_KEY=secret,
+               COUNSEL_DATA_DIR=str(workdir))
+    if raised:
+        env.update(COUNSEL_WS_RATE_PER_SECOND=str(per_second), COUNSEL_WS_RATE_BURST=str(burst))
+
+    server = Server(env, workdir)
+    clients: list[Client] = []
+    try:
+        await server.wait_ready()
+        tally = Tally()
+        url = f"ws://{HOST}:{server.port}"
+        members: dict[str, set[str]] = {}
+        for seat in seats:
+            members.setdefault(seat.room_id, set()).add(seat.participant_id)
+        clients = [Client(s, members[s.room_id] - {s.participant_id}, url, tally) for s in seats]
+
+        connect_started = time.perf_counter()
+        gate = asyncio.Semaphore(32)
+
+        async def open_one(client: Client) -> None:
+            async with gate:
+                await client.open()
+
+        await asyncio.wait_for(asyncio.gather(*(open_one(c) for c in clients)),
+                               args.connect_timeout)
+        connect_s = time.perf_counter() - connect_started
+        await asyncio.sleep(0.5)  # let the presence updates of the last joins settle
+
+        cpu_before, bench_cpu_before = server.cpu(), time.process_time()
+        started = time.perf_counter()
+        send_budget = args.messages * 1.5 / args.rate + 5
+        await asyncio.wait_for(asyncio.gather(
+            *(c.chat(args.messages, args.rate, started) for c in clients)), send_budget)
+        sent_done = time.perf_counter()
+        tally.sending = False
+        tally.check()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(tally.all_in.wait(), args.deadline)
+        finished = time.perf_counter()
+        server_cpu = server.cpu() - cpu_before
+        bench_cpu = time.process_time() - bench_cpu_before
+    finally:
+        await asyncio.gather(*(c.close() for c in clients))
+        server.stop()
+
+    lat = sorted(tally.latencies)
+    acks = sorted(tally.ack_latencies)
+    expected = sum(len(s.waiting_for) for s in tally.sent.values()) + len(lat)
+    duration = finished - started
+    return {
+        "clients": len(clients),
+        "rooms": args.rooms,
+        "participants_per_room": per_room,
+        "messages_per_client": args.messages,
+        "rate_per_client": args.rate,
+        "messages_sent": len(tally.sent),
+        "deliveries_expected": expected,
+        "delivered": len(lat),
+        "delivered_via_history": tally.via_history,
+        "lost": tally.outstanding,
+        "duplicates": tally.duplicates,
+        "p50_ms": ms(percentile(lat, 50)),
+        "p90_ms": ms(percentile(lat, 90)),
+        "p99_ms": ms(percentile(lat, 99)),
+        "max_ms": ms(lat[-1] if lat else math.nan),
+        "mean_ms": ms(sum(lat) / len(lat) if lat else math.nan),
+        "ack_p50_ms": ms(percentile(acks, 50)),
+        "ack_p99_ms": ms(percentile(acks, 99)),
+        "errors": dict(tally.errors),
+        "abnormal_closes": dict(tally.closes),
+        "connect_s": round(connect_s, 2),
+        "send_phase_s": round(sent_done - started, 2),
+        "duration_s": round(duration, 2),
+        "deadline_s": args.deadline,
+        "server_cpu_s": round(server_cpu, 2),
+        "server_cpu_pct": round(100 * server_cpu / duration, 1),
+        "bench_cpu_s": round(bench_cpu, 2),
+        "rate_limit": {"per_second": per_second, "burst": burst, "raised": raised},
+        "server": "counsel-room serve (uvicorn, ws=websockets-sansio), SQLite, in-process bus",
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+    }
+
+
+def summary(r: dict[str, Any]) -> str:
+    return "\n".join([
+        f"{r['clients']} clients in {r['rooms']} rooms, {r['messages_per_client']} messages each "
+        f"at {r['rate_per_client']}/s: {r['messages_sent']} sent, "
+        f"{r['delivered']}/{r['deliveries_expected']} delivered to peers "
+        f"({r['delivered_via_history']} via history), {r['lost']} lost",
+        f"delivery latency: p50 {r['p50_ms']} ms, p90 {r['p90_ms']} ms, p99 {r['p99_ms']} ms, "
+        f"max {r['max_ms']} ms, mean {r['mean_ms']} ms",
+        f"ack latency: p50 {r['ack_p50_ms']} ms, p99 {r['ack_p99_ms']} ms",
+        f"server CPU {r['server_cpu_s']} s over {r['duration_s']} s ({r['server_cpu_pct']} %), "
+        f"benchmark CPU {r['bench_cpu_s']} s, {r['cpus']} CPUs",
+        f"connect {r['connect_s']} s; errors {r['errors'] or 'none'}; abnormal closes "
+        f"{r['abnormal_closes'] or 'none'}; rate limit {r['rate_limit']['per_second']}/s burst "
+        f"{r['rate_limit']['burst']}{' (raised)' if r['rate_limit']['raised'] else ''}",
+    ])
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=200, help="sockets in all (default 200)")
+    parser.add_argument("--rooms", type=int, default=100, help="rooms (default 100)")
+    parser.add_argument("--messages", type=int, default=20, help="messages per client")
+    parser.add_argument("--rate", type=float, default=1.0,
+                        help="messages per second per client, jittered ±50%% (default 1)")
+    parser.add_argument("--deadline", type=float, default=10.0,
+                        help="seconds after the last send before a delivery counts as lost")
+    parser.add_argument("--connect-timeout", type=float, default=60.0,
+                        help="seconds for all clients to connect")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    args = parser.parse_args(argv)
+    if args.rooms < 1 or args.clients % args.rooms or args.clients // args.rooms < 2:
+        parser.error("--clients must be a multiple of --rooms, at least two per room")
+    if args.messages < 1 or args.rate <= 0:
+        parser.error("--messages and --rate must be positive")
+    return args
+
+
+def main() -> None:
+    args = parse_args()
+    with tempfile.TemporaryDirectory(prefix="counsel-bench-") as tmp:
+        result = asyncio.run(run(args, Path(tmp)))
+    print(json.dumps(result) if args.json else summary(result))
+
+
+if __name__ == "__main__":
+    main()
