@@ -18,6 +18,7 @@ from server import cli_models
 from server.settings import Settings
 
 app = typer.Typer(help="Counsel Room: virtual counseling rooms with live captions.",
+                  pretty_exceptions_enable=False,
                   no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
