@@ -155,6 +155,8 @@ class Participant(Base):
     invite_id: Mapped[str | None] = mapped_column(ForeignKey("invites.id"), nullable=True)
     staff_id: Mapped[str | None] = mapped_column(ForeignKey("staff_users.id"), nullable=True)
     connections: Mapped[int] = mapped_column(Integer, default=0)
+    # None: not asked yet. Only people who said yes are ever transcribed.
+    transcription_consent: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
     joined_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     admitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 

@@ -27,7 +27,13 @@ def _initial_admission(room: Room) -> Admission:
 
 
 async def join_with_invite(
-    session: AsyncSession, *, room: Room, invite: Invite, display_name: str, language: str
+    session: AsyncSession,
+    *,
+    room: Room,
+    invite: Invite,
+    display_name: str,
+    language: str,
+    transcription_consent: bool | None = None,
 ) -> Participant:
     """The participant for an invite: one invite admits one person, who may come back."""
     ensure_not_ended(room)
@@ -38,11 +44,13 @@ async def join_with_invite(
             raise Conflict("the host did not admit you to this session")
         existing.display_name = display_name.strip()
         existing.language = language
+        existing.transcription_consent = transcription_consent
         await session.flush()
         return existing
     participant = Participant(
         room_id=room.id, role=invite.role, display_name=display_name.strip(), language=language,
         admission=_initial_admission(room), invite_id=invite.id, connections=0,
+        transcription_consent=transcription_consent,
     )
     if participant.admission is Admission.ADMITTED:
         participant.admitted_at = utcnow()
@@ -156,3 +164,11 @@ async def waiting_by_room(
     for person in (await session.execute(query)).scalars():
         waiting[person.room_id].append(person)
     return waiting
+
+
+async def set_transcription_consent(
+    session: AsyncSession, participant: Participant, consent: bool
+) -> Participant:
+    participant.transcription_consent = consent
+    await session.flush()
+    return participant

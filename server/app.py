@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
+from media.rtc import use_host_addresses
 from server.errors import install_error_handlers
 from server.routes import health, join, room_page, rooms_admin, staff_accounts, staff_auth
 from server.security import SecurityHeaders
@@ -23,9 +24,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with open_services(settings) as services:
-            app.state.services = services
-            yield
+        # aiortc's host candidates: process-wide, for as long as the app runs
+        with use_host_addresses(settings.rtc_host_addresses):
+            async with open_services(settings) as services:
+                app.state.services = services
+                yield
 
     app = FastAPI(title="Counsel Room", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.settings = settings

@@ -32,6 +32,7 @@ def participant_info(participant: Participant) -> p.ParticipantInfo:
     return p.ParticipantInfo(
         id=participant.id, name=participant.display_name, role=participant.role.value,
         language=participant.language, online=participant.connections > 0,
+        transcription_consent=participant.transcription_consent,
     )
 
 

@@ -12,6 +12,7 @@ from rooms.bus import EventBus, InProcessBus, RedisBus
 from rooms.db import make_engine, make_sessionmaker
 from server.auth.tokens import TokenService
 from server.events import RoomEvents
+from server.media_rooms import MediaRooms
 from server.settings import Settings
 from server.ws.hub import RoomHub
 
@@ -25,6 +26,7 @@ class Services:
     tokens: TokenService
     events: RoomEvents
     hub: RoomHub
+    media: MediaRooms
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
@@ -46,14 +48,16 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
     sessions = make_sessionmaker(engine)
     bus = await open_bus(settings)
     hub = RoomHub(bus)
+    events = RoomEvents(bus, sessions)
     services = Services(
         settings=settings, engine=engine, sessions=sessions, bus=bus,
         tokens=TokenService(settings.secret_key.get_secret_value()),
-        events=RoomEvents(bus, sessions), hub=hub,
+        events=events, hub=hub, media=MediaRooms(settings, events),
     )
     try:
         yield services
     finally:
+        await services.media.close()
         await hub.close()
         await bus.close()
         await engine.dispose()

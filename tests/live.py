@@ -121,9 +121,10 @@ class Browser:
         return link.group(1), code.group(1)
 
     def join(self, link: str, code: str, name: str = "Nguyen Van An",
-             language: str = "vi") -> httpx.Response:
+             language: str = "vi", transcription: str = "yes") -> httpx.Response:
         path = link.split("127.0.0.1", 1)[1].split("/", 1)[1]
-        return self.post_form("/" + path, {"name": name, "code": code, "language": language})
+        return self.post_form("/" + path, {"name": name, "code": code, "language": language,
+                                           "transcription": transcription})
 
     def enter(self, room_id: str) -> RoomAccess:
         page = self.post_form(f"/staff/rooms/{room_id}/enter", {}, f"/staff/rooms/{room_id}")

@@ -57,18 +57,22 @@ async def join(
     name: Annotated[str, Form(max_length=120)],
     code: Annotated[str, Form(max_length=32)],
     language: Annotated[str, Form(max_length=16)],
+    transcription: Annotated[str, Form(pattern="^(yes|no)$")] = "",
 ) -> Response:
     invite, room = await _load(db, services, token)
-    problem = _identity_problem(name, language)
+    problem = _identity_problem(name, language) or (
+        None if transcription else "Say whether your words may be transcribed.")
     if problem is None and not verify_secret(invite.code_hash, code.strip()):
         left = await invites_repo.record_failed_attempt(db, invite)
         await db.commit()
         problem = f"That code is not right. {left} tries left." if left else (
             "That code is not right, and this invitation is now locked. Ask your counselor.")
     if problem is not None:
-        return _page(request, room, token, 400, error=problem, name=name, language=language)
+        return _page(request, room, token, 400, error=problem, name=name, language=language,
+                     transcription=transcription)
     person = await participants_repo.join_with_invite(
-        db, room=room, invite=invite, display_name=name, language=language)
+        db, room=room, invite=invite, display_name=name, language=language,
+        transcription_consent=transcription == "yes")
     await db.commit()
     remember_participation(request, room.id, person.id)
     await services.events.people_changed(room.id)

@@ -167,6 +167,7 @@ async def _transition(room: Room, target: RoomStatus, services: ServicesDep,
     await services.events.room_changed(room)
     if target is RoomStatus.ENDED:
         await services.events.ended(room.id)
+        await services.media.end_room(room.id)
     else:
         await services.events.admitted(room.id, admitted)
     return RedirectResponse(f"/staff/rooms/{room.id}", status_code=303)

@@ -14,6 +14,7 @@ from server.permissions import Action, allowed
 from server.services import Services
 from server.ws import protocol as p
 from server.ws.connection import Connection
+from server.ws.rtc_actions import handle_rtc
 
 
 class Forbidden(DomainError):
@@ -63,6 +64,8 @@ async def handle(message: p.ClientMessage, ctx: Context) -> None:
             await remove(pid, ctx)
         case p.RoomSetAutoAdmit(enabled=enabled):
             await set_auto_admit(enabled, ctx)
+        case p.RtcOffer() | p.RtcAnswer() | p.RtcCandidate():
+            await handle_rtc(message, ctx.services, ctx.connection)
 
 
 async def send_chat(message: p.ChatSend, ctx: Context) -> None:
@@ -130,6 +133,7 @@ async def remove(participant_id: str, ctx: Context) -> None:
         await participants_repo.remove(session, room, person)
     await ctx.services.events.send(ctx.room_id, to_participant(person.id),
                                    p.Removed(participant_id=person.id))
+    await ctx.services.media.leave(ctx.room_id, person.id)
     await ctx.services.events.people_changed(ctx.room_id)
 
 

@@ -40,6 +40,8 @@ class Connection:
     admitted: bool
     load_history: HistoryLoader
     queue_size: int = 512
+    rtc_config: Callable[[], BaseModel] | None = None
+    """The `rtc.config` message for this participant, sent whenever they are admitted."""
     last_seq: int = 0
     _queue: asyncio.Queue[tuple[str, Any]] = field(init=False)
     overflowed: bool = field(default=False, init=False)
@@ -57,6 +59,7 @@ class Connection:
         if kind == "lobby.admitted" and message["participant_id"] == self.participant_id:
             self.admitted = True
             self._put("admitted", message)
+            self.send_rtc_config()
         elif kind in FINAL_MESSAGES and message.get("participant_id", self.participant_id) == (
             self.participant_id
         ):
@@ -77,6 +80,10 @@ class Connection:
     def send(self, message: BaseModel) -> None:
         """Queue a message for this client only (replies, errors)."""
         self._put("send", message.model_dump(mode="json"))
+
+    def send_rtc_config(self) -> None:
+        if self.rtc_config is not None and self.admitted:
+            self.send(self.rtc_config())
 
     def resync(self, after_seq: int | None = None) -> None:
         if self.admitted:

@@ -7,7 +7,7 @@ import contextlib
 import logging
 
 from fastapi import APIRouter, WebSocket
-from starlette.websockets import WebSocketState
+from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from rooms import chat as chat_repo
 from rooms import lifecycle
@@ -22,6 +22,7 @@ from server.ws import protocol as p
 from server.ws.actions import Context, chat_item, handle
 from server.ws.connection import CLOSE_ENDED, CLOSE_REFUSED, Connection
 from server.ws.ratelimit import TokenBucket
+from server.ws.rtc_actions import close_media, rtc_config
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -79,6 +80,7 @@ async def _authenticate(services: Services, websocket: WebSocket, room_id: str,
         admitted=person.admission is Admission.ADMITTED,
         load_history=lambda after: _load_history(services, room_id, after),
         queue_size=services.settings.ws_send_queue,
+        rtc_config=lambda: rtc_config(services, person.id),
     )
     permissions = [a.value for a in Action if allowed(role, a)]
     connection.send(p.Welcome(you=participant_info(person), admission=person.admission.value,
@@ -101,14 +103,16 @@ async def _serve(services: Services, connection: Connection) -> None:
     try:
         if connection.admitted:
             connection.resync()
+            connection.send_rtc_config()
         else:
             connection.send(p.LobbyWaiting(message=LOBBY_MESSAGE))
         await services.events.people_changed(connection.room_id)
         await _read(services, connection, writer)
     finally:
+        await close_media(services, connection)
         await services.hub.detach(connection)
         writer.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
+        with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect):
             await writer
         await _disconnected(services, connection)
 

@@ -77,9 +77,37 @@ class Ping(_Message):
     nonce: Annotated[str, Field(max_length=64)] = ""
 
 
+Sdp = Annotated[str, Field(min_length=1)]  # the frame size limit bounds it
+
+
+class RtcOffer(_Message):
+    """The client's offer: the first one after admission, or a later one of its own."""
+
+    type: Literal["rtc.offer"] = "rtc.offer"
+    sdp: Sdp
+    restart: bool = False
+    """A new peer connection: the server closes the old peer and starts a fresh one."""
+
+
+class RtcAnswer(_Message):
+    """The client's answer to the server's last `rtc.offer`."""
+
+    type: Literal["rtc.answer"] = "rtc.answer"
+    sdp: Sdp
+
+
+class RtcCandidate(_Message):
+    """A trickled ICE candidate; an empty `candidate` means end-of-candidates."""
+
+    type: Literal["rtc.candidate"] = "rtc.candidate"
+    candidate: Annotated[str, Field(max_length=1000)]
+    sdp_mid: Annotated[str, Field(max_length=64)] | None = None
+    sdp_mline_index: Annotated[int, Field(ge=0, le=1000)] | None = None
+
+
 ClientMessage = Annotated[
     ChatSend | ChatSync | LobbyAdmit | LobbyDeny | LobbyMessage | ParticipantRemove
-    | RoomSetAutoAdmit | Ping,
+    | RoomSetAutoAdmit | Ping | RtcOffer | RtcAnswer | RtcCandidate,
     Field(discriminator="type"),
 ]
 
@@ -93,6 +121,7 @@ class ParticipantInfo(BaseModel):
     role: str
     language: str
     online: bool = False
+    transcription_consent: bool | None = None
 
 
 class RoomInfo(BaseModel):
@@ -203,10 +232,67 @@ class Error(_Message):
     ref: str | None = None
 
 
+class IceServerInfo(BaseModel):
+    """One entry of the browser's `RTCConfiguration.iceServers`."""
+
+    model_config = ConfigDict(frozen=True)
+    urls: list[str]
+    username: str | None = None
+    credential: str | None = None
+
+
+class RtcConfig(_Message):
+    """Sent once a participant is admitted (and on every admitted connect): ICE servers with
+    fresh TURN credentials for this participant."""
+
+    type: Literal["rtc.config"] = "rtc.config"
+    ice_servers: list[IceServerInfo]
+
+
+class RtcRoute(BaseModel):
+    """Whose media the server sends on the m-line `mid` of its offer."""
+
+    model_config = ConfigDict(frozen=True)
+    mid: str
+    participant_id: str
+    kind: Literal["audio", "video"]
+
+
+class RtcServerOffer(_Message):
+    """A server-initiated (re)negotiation; the client answers with `rtc.answer`."""
+
+    type: Literal["rtc.offer"] = "rtc.offer"
+    sdp: str
+    routes: list[RtcRoute]
+
+
+class RtcServerAnswer(_Message):
+    """The server's answer to the client's `rtc.offer`."""
+
+    type: Literal["rtc.answer"] = "rtc.answer"
+    sdp: str
+
+
+class RtcState(_Message):
+    """A participant's server-side peer changed state (to everyone admitted)."""
+
+    type: Literal["rtc.state"] = "rtc.state"
+    participant_id: str
+    state: Literal["new", "connecting", "connected", "failed", "closed"]
+
+
+class RtcDropped(_Message):
+    """The server closed this client's peer on its own (`ice_timeout` or `failed`); the client
+    may start again with a fresh peer connection and offer."""
+
+    type: Literal["rtc.dropped"] = "rtc.dropped"
+    reason: str
+
+
 ServerMessage = Annotated[
     Welcome | RoomState | RoomEnded | Presence | WaitingList | LobbyWaiting | LobbyNote
     | LobbyAdmitted | LobbyDenied | Removed | ChatMessageOut | ChatHistory | ChatAck | Pong
-    | Error,
+    | Error | RtcConfig | RtcServerOffer | RtcServerAnswer | RtcState | RtcDropped,
     Field(discriminator="type"),
 ]
 

@@ -207,3 +207,13 @@ def test_production_refuses_the_default_secret() -> None:
     with pytest.raises(ValidationError, match="at least 32"):
         Settings(mode="production", secret_key="short")  # type: ignore[arg-type]
     assert Settings(mode="production", secret_key="z" * 40).secure_cookies  # type: ignore[arg-type]
+
+
+def test_joining_needs_an_answer_about_transcription(live: LiveServer) -> None:
+    counselor = staff_browser(live)
+    room_id = counselor.create_room()
+    link, code = counselor.invite(room_id)
+    worker = Browser(live.url)
+    unanswered = worker.join(link, code, transcription="")
+    assert unanswered.status_code == 400 and "transcribed" in unanswered.text
+    assert worker.join(link, code, transcription="no").status_code == 200

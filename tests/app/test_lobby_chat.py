@@ -33,6 +33,7 @@ def test_worker_waits_is_admitted_and_chats_both_ways(live: LiveServer) -> None:
     waiting = host_ws.until(lambda m: m["type"] == "lobby.waiting_list" and any(
         p["id"] == me["you"]["id"] and p["online"] for p in m["waiting"]))
     assert waiting["waiting"][0]["language"] == "vi"
+    assert waiting["waiting"][0]["transcription_consent"] is True
 
     host_ws.send({"type": "lobby.message", "participant_id": me["you"]["id"],
                   "text": "I will be with you in two minutes."})

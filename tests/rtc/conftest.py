@@ -55,12 +55,11 @@ def _run(*args: str) -> None:
     subprocess.run(args, check=True, capture_output=True)
 
 
-@pytest.fixture(scope="session")
-def media_files(tmp_path_factory: pytest.TempPathFactory) -> MediaFiles:
+def make_media_files(root: Path) -> MediaFiles:
+    """A VP8 test clip and a speech WAV in `root` (skips the test without the tools)."""
     for tool in ("ffmpeg", "espeak-ng", "sox"):
         if shutil.which(tool) is None:
             pytest.skip(f"{tool} is not installed")
-    root = tmp_path_factory.mktemp("media")
     video = root / "clip.webm"
     _run(
         "ffmpeg", "-loglevel", "error", "-f", "lavfi",
@@ -72,6 +71,11 @@ def media_files(tmp_path_factory: pytest.TempPathFactory) -> MediaFiles:
     _run("espeak-ng", "-s", "150", "-w", str(raw), SPEECH)
     _run("sox", str(raw), str(speech), "pad", "0", "1.0")
     return MediaFiles(video, speech)
+
+
+@pytest.fixture(scope="session")
+def media_files(tmp_path_factory: pytest.TempPathFactory) -> MediaFiles:
+    return make_media_files(tmp_path_factory.mktemp("media"))
 
 
 @pytest.fixture(autouse=True)

@@ -47,7 +47,10 @@
     ws.addEventListener("message", (ev) => {
       try { onMessage(JSON.parse(ev.data)); } catch (err) { console.error(err); }
     });
-    ws.addEventListener("close", (ev) => onClose(ev));
+    ws.addEventListener("close", (ev) => {
+      root.dispatchEvent(new CustomEvent("room:disconnected"));
+      onClose(ev);
+    });
   }
 
   async function refreshToken() {
@@ -72,6 +75,7 @@
 
   function finish(message) {
     state.closedForGood = true;
+    root.dispatchEvent(new CustomEvent("room:closed"));
     $("final-message").textContent = message;
     $("final").hidden = false;
     $("stage").hidden = true;
@@ -116,7 +120,11 @@
   function onMessage(m) {
     const handler = handlers[m.type];
     if (handler) handler(m);
+    // media.js listens for the socket's messages and sends its own through "room:send"
+    root.dispatchEvent(new CustomEvent("room:message", { detail: m }));
   }
+
+  root.addEventListener("room:send", (ev) => { send(ev.detail); });
 
   function renderRoom(room) {
     const badge = $("room-state");
@@ -128,7 +136,9 @@
   function renderPeople(people) {
     const list = $("people");
     list.replaceChildren(...people.map((p) => {
-      const item = el("li", `${p.name} (${p.role})${p.online ? "" : " — away"}`);
+      const consent = p.transcription_consent === true ? "captions on"
+        : p.transcription_consent === false ? "not transcribed" : "captions: not asked";
+      const item = el("li", `${p.name} (${p.role}, ${consent})${p.online ? "" : " — away"}`);
       if (p.id === me) item.append(el("span", " (you)", "muted"));
       if (state.permissions.has("remove_participant") && p.id !== me && p.role !== "host") {
         const btn = el("button", "Remove", "small secondary");

@@ -1,0 +1,159 @@
+"""This node's media rooms: one `RoomMediaRouter` per room that has peers here.
+
+A router is created when the first admitted participant of a room offers media and closed when
+the room's last peer leaves (or the room ends). Each peer belongs to the socket that created it:
+a second socket of the same participant that offers replaces it, and a socket that closes removes
+only its own peer. Media needs every peer of a room on one node (see docs/architecture.md).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from media.rtc import (
+    IceConfig,
+    IceServer,
+    MediaConfig,
+    MediaEvent,
+    PeerDropped,
+    PeerSession,
+    PeerStateChanged,
+    RoomMediaRouter,
+    RouterCounts,
+    SignalSink,
+)
+from media.rtc.tasks import TaskSet
+from server.events import ADMITTED, RoomEvents
+from server.settings import Settings
+from server.ws import protocol as p
+
+log = logging.getLogger(__name__)
+
+DropNotice = Callable[[str], None]
+"""Tells a peer's socket that the server closed the peer on its own (the reason)."""
+
+
+def ice_config(settings: Settings) -> IceConfig:
+    secret = settings.rtc_turn_secret
+    return IceConfig(
+        stun_urls=tuple(settings.rtc_stun_urls),
+        turn_urls=tuple(settings.rtc_turn_urls),
+        turn_secret=secret.get_secret_value() if secret is not None else None,
+        turn_ttl_s=settings.rtc_turn_ttl_s,
+        host_addresses=(
+            tuple(settings.rtc_host_addresses) if settings.rtc_host_addresses is not None else None
+        ),
+    )
+
+
+@dataclass(eq=False)
+class _Peer:
+    owner: object
+    on_drop: DropNotice
+
+
+class MediaRooms:
+    def __init__(self, settings: Settings, events: RoomEvents) -> None:
+        self._ice = ice_config(settings)
+        self._config = MediaConfig(ice=self._ice, ice_timeout_s=settings.rtc_ice_timeout_s)
+        self._events = events
+        self._routers: dict[str, RoomMediaRouter] = {}
+        self._peers: dict[tuple[str, str], _Peer] = {}
+        self._tasks = TaskSet()
+
+    # -- queries ------------------------------------------------------------------------------
+
+    def ice_servers(self, participant_id: str) -> tuple[IceServer, ...]:
+        """The browser's ICE servers, with TURN credentials issued for this participant."""
+        return self._ice.ice_servers(participant_id)
+
+    @property
+    def room_ids(self) -> tuple[str, ...]:
+        return tuple(self._routers)
+
+    def counts(self, room_id: str) -> RouterCounts:
+        """What the room's router holds (all zero when the room has no router here)."""
+        router = self._routers.get(room_id)
+        return router.counts() if router is not None else RouterCounts(0, 0, 0, 0, 0)
+
+    @property
+    def task_count(self) -> int:
+        return len(self._tasks)
+
+    def session(self, room_id: str, participant_id: str, owner: object) -> PeerSession | None:
+        """The participant's peer if `owner` (a socket) created it."""
+        peer = self._peers.get((room_id, participant_id))
+        router = self._routers.get(room_id)
+        if peer is None or peer.owner is not owner or router is None:
+            return None
+        return router.session(participant_id)
+
+    # -- membership ---------------------------------------------------------------------------
+
+    async def join(
+        self,
+        room_id: str,
+        participant_id: str,
+        owner: object,
+        send: SignalSink,
+        on_drop: DropNotice,
+    ) -> PeerSession:
+        """A fresh peer for an admitted participant, replacing any peer they had here."""
+        previous = self._peers.get((room_id, participant_id))
+        if previous is not None:
+            await self.leave(room_id, participant_id)
+            if previous.owner is not owner:
+                previous.on_drop("replaced")
+        router = self._routers.get(room_id)
+        if router is None:
+            router = RoomMediaRouter(self._config, on_event=lambda e: self._on_event(room_id, e))
+            self._routers[room_id] = router
+        session = router.add(participant_id, send)
+        self._peers[(room_id, participant_id)] = _Peer(owner, on_drop)
+        return session
+
+    async def leave(self, room_id: str, participant_id: str, owner: object | None = None) -> bool:
+        """Remove a participant's peer (only `owner`'s, when given); False if there was none."""
+        peer = self._peers.get((room_id, participant_id))
+        if peer is None or (owner is not None and peer.owner is not owner):
+            return False
+        del self._peers[(room_id, participant_id)]
+        router = self._routers.get(room_id)
+        if router is not None:
+            await router.remove(participant_id)
+            await self._close_if_empty(room_id, router)
+        return True
+
+    async def end_room(self, room_id: str) -> None:
+        """The room ended: close every peer of it on this node."""
+        router = self._routers.pop(room_id, None)
+        for key in [k for k in self._peers if k[0] == room_id]:
+            del self._peers[key]
+        if router is not None:
+            await router.close()
+
+    async def close(self) -> None:
+        for room_id in list(self._routers):
+            await self.end_room(room_id)
+        await self._tasks.cancel_all()
+
+    async def _close_if_empty(self, room_id: str, router: RoomMediaRouter) -> None:
+        if not router.participants and self._routers.get(room_id) is router:
+            del self._routers[room_id]
+            await router.close()
+
+    # -- events from the routers (synchronous: schedule, never block) -------------------------
+
+    def _on_event(self, room_id: str, event: MediaEvent) -> None:
+        if isinstance(event, PeerStateChanged):
+            message = p.RtcState(participant_id=event.participant_id, state=event.state.value)
+            self._tasks.spawn(self._events.send(room_id, ADMITTED, message), "rtc-state")
+        elif isinstance(event, PeerDropped):
+            peer = self._peers.pop((room_id, event.participant_id), None)
+            if peer is not None:
+                peer.on_drop(event.reason.value)
+            router = self._routers.get(room_id)
+            if router is not None:
+                self._tasks.spawn(self._close_if_empty(room_id, router), "rtc-close-room")

@@ -1,0 +1,184 @@
+// Counsel Room: microphone and camera through the server's media router (see docs/protocol.md,
+// "Media signaling"). Talks to the room socket through room.js's "room:message"/"room:send".
+"use strict";
+(function () {
+  const root = document.getElementById("room");
+  if (!root || !window.RTCPeerConnection) return;
+  const $ = (id) => document.getElementById(id);
+  const state = {
+    pc: null, stream: null, iceServers: [], routes: new Map(), names: new Map(),
+    tiles: new Map(), started: false, closed: false,
+  };
+
+  const send = (message) => root.dispatchEvent(new CustomEvent("room:send", { detail: message }));
+  const status = (text) => { $("media-status").textContent = `Media: ${text}`; };
+
+  async function getMedia() {
+    if (state.stream) return state.stream;
+    try {
+      state.stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: true });
+    } catch (err) {
+      try {
+        state.stream = await navigator.mediaDevices.getUserMedia({ audio: true });
+      } catch (err2) {
+        state.stream = new MediaStream();
+        status("no microphone or camera; receiving only");
+      }
+    }
+    $("local-video").srcObject = state.stream;
+    updateButtons();
+    return state.stream;
+  }
+
+  async function start() {
+    if (state.closed) return;
+    stopPeer();
+    const stream = await getMedia();
+    const pc = new RTCPeerConnection({ iceServers: state.iceServers, bundlePolicy: "max-bundle" });
+    state.pc = pc;
+    for (const track of stream.getTracks()) pc.addTransceiver(track, { direction: "sendonly", streams: [stream] });
+    if (!stream.getTracks().length) pc.addTransceiver("audio", { direction: "recvonly" });
+    pc.addEventListener("icecandidate", (ev) => {
+      if (pc !== state.pc) return;
+      const c = ev.candidate;
+      send({ type: "rtc.candidate", candidate: c ? c.candidate : "", sdp_mid: c ? c.sdpMid : null,
+             sdp_mline_index: c ? c.sdpMLineIndex : null });
+    });
+    pc.addEventListener("track", (ev) => onTrack(ev));
+    pc.addEventListener("connectionstatechange", () => {
+      if (pc !== state.pc) return;
+      status(pc.connectionState);
+      if (pc.connectionState === "failed") setTimeout(start, 2000);
+    });
+    status("connecting");
+    await offer(state.started);
+    state.started = true;
+  }
+
+  async function offer(restart) {
+    // only the first offer of each peer connection comes from here, so it cannot cross a
+    // server offer; should one arrive while ours is pending, onServerOffer rolls ours back
+    const pc = state.pc;
+    await pc.setLocalDescription(await pc.createOffer());
+    send({ type: "rtc.offer", sdp: pc.localDescription.sdp, restart: Boolean(restart) });
+  }
+
+  async function onServerOffer(m) {
+    const pc = state.pc;
+    if (!pc) return;
+    // the server is impolite: on glare we roll back our offer and answer its one
+    if (pc.signalingState === "have-local-offer") await pc.setLocalDescription({ type: "rollback" });
+    await pc.setRemoteDescription({ type: "offer", sdp: m.sdp });
+    state.routes = new Map(m.routes.map((r) => [r.mid, r]));
+    await pc.setLocalDescription(await pc.createAnswer());
+    send({ type: "rtc.answer", sdp: pc.localDescription.sdp });
+    renderTiles();
+  }
+
+  function onTrack(ev) {
+    const mid = ev.transceiver.mid;
+    const tile = tileFor(mid);
+    const stream = tile.video.srcObject || new MediaStream();
+    stream.addTrack(ev.track);
+    tile.video.srcObject = stream;
+    renderTiles();
+  }
+
+  // one tile per receiving m-line pair of a participant: video tiles show video, audio plays
+  function tileFor(mid) {
+    let tile = state.tiles.get(mid);
+    if (!tile) {
+      const figure = document.createElement("figure");
+      figure.className = "tile";
+      const video = document.createElement("video");
+      video.autoplay = true;
+      video.playsInline = true;
+      const caption = document.createElement("figcaption");
+      figure.append(video, caption);
+      $("tiles").append(figure);
+      tile = { figure, video, caption };
+      state.tiles.set(mid, tile);
+    }
+    return tile;
+  }
+
+  function renderTiles() {
+    for (const [mid, tile] of state.tiles) {
+      const route = state.routes.get(mid);
+      tile.figure.hidden = !route;
+      if (!route) continue;
+      tile.figure.dataset.participantId = route.participant_id;
+      tile.figure.classList.toggle("audio-only", route.kind === "audio");
+      tile.caption.textContent = state.names.get(route.participant_id) || "…";
+    }
+  }
+
+  function stopPeer() {
+    if (state.pc) { state.pc.close(); state.pc = null; }
+    for (const tile of state.tiles.values()) tile.figure.remove();
+    state.tiles.clear();
+    state.routes.clear();
+  }
+
+  function updateButtons() {
+    const stream = state.stream;
+    for (const [id, kind, on, off] of [["mic-toggle", "audio", "Microphone on", "Microphone off"],
+                                        ["cam-toggle", "video", "Camera on", "Camera off"]]) {
+      const tracks = stream ? stream.getTracks().filter((t) => t.kind === kind) : [];
+      const enabled = tracks.some((t) => t.enabled);
+      const btn = $(id);
+      btn.disabled = !tracks.length;
+      btn.setAttribute("aria-pressed", String(enabled));
+      btn.textContent = enabled ? on : off;
+    }
+  }
+
+  function toggle(kind) {
+    if (!state.stream) return;
+    for (const track of state.stream.getTracks()) if (track.kind === kind) track.enabled = !track.enabled;
+    updateButtons();
+  }
+
+  $("mic-toggle").addEventListener("click", () => toggle("audio"));
+  $("cam-toggle").addEventListener("click", () => toggle("video"));
+
+  const handlers = {
+    "rtc.config"(m) {
+      state.iceServers = m.ice_servers.map((s) => Object.fromEntries(
+        Object.entries(s).filter(([, v]) => v !== null)));
+      start().catch((err) => { console.error(err); status("could not start"); });
+    },
+    "rtc.answer"(m) {
+      if (state.pc && state.pc.signalingState === "have-local-offer") {
+        state.pc.setRemoteDescription({ type: "answer", sdp: m.sdp }).catch(console.error);
+      }
+    },
+    "rtc.offer"(m) { onServerOffer(m).catch(console.error); },
+    "rtc.state"(m) {
+      for (const tile of state.tiles.values()) {
+        if (tile.figure.dataset.participantId === m.participant_id) tile.figure.dataset.state = m.state;
+      }
+    },
+    "rtc.dropped"(m) {
+      if (m.reason === "replaced") { stopPeer(); status("in use in another window"); return; }
+      status("reconnecting");
+      setTimeout(start, 1000);
+    },
+    presence(m) {
+      state.names = new Map(m.participants.map((p) => [p.id, p.name]));
+      renderTiles();
+    },
+  };
+
+  root.addEventListener("room:message", (ev) => {
+    const handler = handlers[ev.detail.type];
+    if (handler) handler(ev.detail);
+  });
+  root.addEventListener("room:disconnected", () => { stopPeer(); status("waiting for the room"); });
+  root.addEventListener("room:closed", () => {
+    state.closed = true;
+    stopPeer();
+    if (state.stream) state.stream.getTracks().forEach((t) => t.stop());
+    status("ended");
+  });
+})();
