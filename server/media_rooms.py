@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from media.rtc import (
+    AudioTap,
+    AudioTapOpened,
     IceConfig,
     IceServer,
     MediaConfig,
@@ -33,6 +35,11 @@ log = logging.getLogger(__name__)
 
 DropNotice = Callable[[str], None]
 """Tells a peer's socket that the server closed the peer on its own (the reason)."""
+
+TapSubscriber = Callable[[str, str, AudioTap], None]
+"""Called with (room_id, participant_id, tap) on the server's event loop when a speaker's audio
+arrives. It must not block: start a task that iterates the tap. A tap's frames go to whoever
+iterates it, so only one subscriber should read a given tap."""
 
 
 def ice_config(settings: Settings) -> IceConfig:
@@ -62,6 +69,17 @@ class MediaRooms:
         self._routers: dict[str, RoomMediaRouter] = {}
         self._peers: dict[tuple[str, str], _Peer] = {}
         self._tasks = TaskSet()
+        self._tap_subscribers: list[TapSubscriber] = []
+
+    def on_audio_tap(self, subscriber: TapSubscriber) -> Callable[[], None]:
+        """Call `subscriber` for every audio tap opened from now on; returns an unsubscribe."""
+        self._tap_subscribers.append(subscriber)
+
+        def unsubscribe() -> None:
+            if subscriber in self._tap_subscribers:
+                self._tap_subscribers.remove(subscriber)
+
+        return unsubscribe
 
     # -- queries ------------------------------------------------------------------------------
 
@@ -157,3 +175,9 @@ class MediaRooms:
             router = self._routers.get(room_id)
             if router is not None:
                 self._tasks.spawn(self._close_if_empty(room_id, router), "rtc-close-room")
+        elif isinstance(event, AudioTapOpened):
+            for subscriber in list(self._tap_subscribers):
+                try:
+                    subscriber(room_id, event.participant_id, event.tap)
+                except Exception:
+                    log.exception("an audio tap subscriber failed")

@@ -25,6 +25,7 @@ class Action(enum.StrEnum):
     OPEN_ROOM = "open_room"
     END_ROOM = "end_room"
     ENTER_ROOM_AS_STAFF = "enter_room_as_staff"
+    VIEW_TRANSCRIPT = "view_transcript"
     # inside a room (room WebSocket, room token)
     READ_CHAT = "read_chat"
     SEND_CHAT = "send_chat"
@@ -50,6 +51,7 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.OPEN_ROOM: _HOSTS,
     Action.END_ROOM: _HOSTS,
     Action.ENTER_ROOM_AS_STAFF: _STAFF,
+    Action.VIEW_TRANSCRIPT: _STAFF,
     Action.READ_CHAT: _EVERYONE,
     Action.SEND_CHAT: _EVERYONE - {Role.OBSERVER},
     Action.SEE_PARTICIPANTS: _EVERYONE,

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from rooms.bus import EventBus, InProcessBus, RedisBus
 from rooms.db import make_engine, make_sessionmaker
 from server.auth.tokens import TokenService
+from server.captions import CaptionService
 from server.events import RoomEvents
 from server.media_rooms import MediaRooms
 from server.settings import Settings
@@ -27,6 +28,7 @@ class Services:
     events: RoomEvents
     hub: RoomHub
     media: MediaRooms
+    captions: CaptionService
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
@@ -49,14 +51,19 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
     bus = await open_bus(settings)
     hub = RoomHub(bus)
     events = RoomEvents(bus, sessions)
+    media = MediaRooms(settings, events)
+    captions = CaptionService(settings, sessions, events)
+    if captions.enabled:
+        media.on_audio_tap(captions.on_audio_tap)
     services = Services(
         settings=settings, engine=engine, sessions=sessions, bus=bus,
         tokens=TokenService(settings.secret_key.get_secret_value()),
-        events=events, hub=hub, media=MediaRooms(settings, events),
+        events=events, hub=hub, media=media, captions=captions,
     )
     try:
         yield services
     finally:
+        await services.captions.close()
         await services.media.close()
         await hub.close()
         await bus.close()

@@ -9,6 +9,8 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from media.speech.config import EngineConfig, EngineKind
+
 DEVELOPMENT_SECRET = "development-only-secret-change-me"
 
 UrlList = Annotated[list[str], NoDecode]
@@ -30,6 +32,20 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     data_dir: Path = Path("var")
     models_dir: Path = Field(default=Path("var/models"), description="Installed speech models.")
+
+    captions_enabled: bool = Field(
+        default=True, description="Live captions of consenting speakers (needs an installed model)."
+    )
+    speech_engine: EngineKind = Field(
+        default=EngineKind.FASTER_WHISPER, description="faster-whisper or openai-whisper."
+    )
+    speech_model: str = Field(
+        default="tiny.en", description="An installed model name (models_dir) or a model path."
+    )
+    speech_device: str = Field(default="cpu", description="cpu, cuda, cuda:1, ...")
+    speech_compute_type: str = Field(default="int8", description="faster-whisper compute type.")
+    speech_beam_size: int = Field(default=5, ge=1, le=10)
+    speech_cpu_threads: int = Field(default=2, ge=0)
 
     invite_ttl_hours: float = Field(default=72, gt=0)
     room_token_ttl_minutes: float = Field(default=240, gt=0)
@@ -87,6 +103,14 @@ class Settings(BaseSettings):
         if len(secret) < 32:
             raise ValueError("COUNSEL_SECRET_KEY must be at least 32 characters in production")
         return self
+
+    def speech_engine_config(self) -> EngineConfig:
+        """The speech engine these settings describe (media.speech knows nothing of settings)."""
+        return EngineConfig(
+            engine=self.speech_engine, model=self.speech_model, models_dir=self.models_dir,
+            device=self.speech_device, compute_type=self.speech_compute_type,
+            beam_size=self.speech_beam_size, cpu_threads=self.speech_cpu_threads,
+        )
 
     @property
     def secure_cookies(self) -> bool:

@@ -12,6 +12,7 @@ is the impolite side of perfect negotiation and the client rolls back. Refused m
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -181,7 +182,9 @@ class PeerSession:
             if not ready or not self._outbound.dirty:
                 return  # handle_offer / handle_answer schedule it again
             self._outbound.prepare()
-            await self._pc.setLocalDescription(await self._pc.createOffer())
+            offer = await self._pc.createOffer()
+            offer.sdp = keep_extension_ids(offer.sdp, self._pc.remoteDescription.sdp)
+            await self._pc.setLocalDescription(offer)
             self._outbox.send(SdpOffer(self._pc.localDescription.sdp, self._outbound.routes()))
 
     # -- forwarding (called by the router) ----------------------------------------------------
@@ -238,3 +241,24 @@ class PeerSession:
         await self._pc.close()
         await self._outbox.close()
         self._publications.clear()
+
+
+_EXTMAP = re.compile(r"^a=extmap:(\d+)(/\w+)? (\S+)", re.MULTILINE)
+
+
+def keep_extension_ids(offer: str, negotiated: str) -> str:
+    """`offer` with each RTP header extension under the id `negotiated` gave its URI.
+
+    aiortc numbers extensions its own way in every offer it creates; a browser that offered other
+    ids refuses a re-offer that moves them ("RTP extension ID reassignment not supported").
+    """
+    ids = {uri: int(id_) for id_, _, uri in _EXTMAP.findall(negotiated)}
+    free = (i for i in range(1, 15) if i not in ids.values())
+    for uri in dict.fromkeys(uri for _, _, uri in _EXTMAP.findall(offer)):
+        if uri not in ids:
+            ids[uri] = next(free)
+
+    def renumber(match: re.Match[str]) -> str:
+        return f"a=extmap:{ids[match.group(3)]}{match.group(2) or ''} {match.group(3)}"
+
+    return _EXTMAP.sub(renumber, offer)

@@ -12,6 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from rooms import invites as invites_repo
 from rooms import lifecycle
 from rooms import participants as participants_repo
+from rooms import transcripts as transcripts_repo
 from rooms.models import INVITABLE_ROLES, Room, RoomRole, RoomStatus, utcnow
 from server.auth.passwords import hash_secret, new_verification_code
 from server.auth.tokens import InviteClaims
@@ -117,6 +118,18 @@ async def room_admin_page(request: Request, room_id: str, db: DbDep, staff: Staf
     })
 
 
+@router.get("/staff/rooms/{room_id}/transcript")
+async def transcript_page(request: Request, room_id: str, db: DbDep, staff: StaffDep,
+                          services: ServicesDep) -> Response:
+    """The room's transcript: final captions of the speakers who consented."""
+    require(staff, Action.VIEW_TRANSCRIPT)
+    room = await lifecycle.get_room(db, room_id)
+    return render(request, "transcript.html", {
+        "staff": staff, "room": room, "entries": await transcripts_repo.list_entries(db, room.id),
+        "timezone": services.settings.timezone, "zone": ZoneInfo(services.settings.timezone),
+    })
+
+
 @router.post("/staff/rooms/{room_id}/schedule", dependencies=[CsrfDep])
 async def edit_room(
     request: Request, room_id: str, db: DbDep, staff: StaffDep, services: ServicesDep,
@@ -168,6 +181,7 @@ async def _transition(room: Room, target: RoomStatus, services: ServicesDep,
     if target is RoomStatus.ENDED:
         await services.events.ended(room.id)
         await services.media.end_room(room.id)
+        await services.captions.end_room(room.id)
     else:
         await services.events.admitted(room.id, admitted)
     return RedirectResponse(f"/staff/rooms/{room.id}", status_code=303)

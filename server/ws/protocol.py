@@ -289,10 +289,26 @@ class RtcDropped(_Message):
     reason: str
 
 
+class Caption(_Message):
+    """Live caption of a consenting speaker (to everyone admitted). Partials of an utterance
+    are replaced by later partials and by its final; `seq` grows per speaker; times are seconds
+    from the start of the speaker's audio."""
+
+    type: Literal["caption"] = "caption"
+    speaker_id: str
+    speaker_name: str
+    seq: int
+    lang: str
+    text: str
+    final: bool
+    t_start: float
+    t_end: float
+
+
 ServerMessage = Annotated[
     Welcome | RoomState | RoomEnded | Presence | WaitingList | LobbyWaiting | LobbyNote
     | LobbyAdmitted | LobbyDenied | Removed | ChatMessageOut | ChatHistory | ChatAck | Pong
-    | Error | RtcConfig | RtcServerOffer | RtcServerAnswer | RtcState | RtcDropped,
+    | Error | RtcConfig | RtcServerOffer | RtcServerAnswer | RtcState | RtcDropped | Caption,
     Field(discriminator="type"),
 ]
 

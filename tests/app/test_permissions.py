@@ -115,6 +115,12 @@ def enter_room_as_staff(actor: Actor) -> bool:
     return _post(actor, f"/staff/rooms/{_fresh_room(actor)}/enter", {})
 
 
+def view_transcript(actor: Actor) -> bool:
+    response = actor.browser.http.get(f"/staff/rooms/{actor.room_id}/transcript",
+                                      follow_redirects=False)
+    return response.status_code == 200 and 'id="transcript"' in response.text
+
+
 # ---- room actions: allowed means no `forbidden` error before the pong ----------------------
 
 

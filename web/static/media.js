@@ -5,10 +5,13 @@
   const root = document.getElementById("room");
   if (!root || !window.RTCPeerConnection) return;
   const $ = (id) => document.getElementById(id);
+  const ui = window.CounselMedia;
   const state = {
     pc: null, stream: null, iceServers: [], routes: new Map(), names: new Map(),
-    tiles: new Map(), started: false, closed: false,
+    tiles: new Map(), meters: new Map(), started: false, closed: false, queue: Promise.resolve(),
   };
+  // signaling steps run one at a time: a second server offer waits for the first's answer
+  const serially = (step) => { state.queue = state.queue.then(step).catch(console.error); };
 
   const send = (message) => root.dispatchEvent(new CustomEvent("room:send", { detail: message }));
   const status = (text) => { $("media-status").textContent = `Media: ${text}`; };
@@ -16,10 +19,10 @@
   async function getMedia() {
     if (state.stream) return state.stream;
     try {
-      state.stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: true });
+      state.stream = await navigator.mediaDevices.getUserMedia({ audio: ui.AUDIO, video: true });
     } catch (err) {
       try {
-        state.stream = await navigator.mediaDevices.getUserMedia({ audio: true });
+        state.stream = await navigator.mediaDevices.getUserMedia({ audio: ui.AUDIO });
       } catch (err2) {
         state.stream = new MediaStream();
         status("no microphone or camera; receiving only");
@@ -27,7 +30,52 @@
     }
     $("local-video").srcObject = state.stream;
     updateButtons();
+    watchLocal();
+    refreshDevices().catch(console.error);
     return state.stream;
+  }
+
+  // -- devices: a labelled <select> per kind; switching replaces the sent track in place -----
+  const pickers = { audio: ["mic-select", "audioinput"], video: ["cam-select", "videoinput"] };
+
+  async function refreshDevices() {
+    for (const [kind, [id, deviceKind]] of Object.entries(pickers)) {
+      const track = state.stream && state.stream.getTracks().find((t) => t.kind === kind);
+      const current = track ? track.getSettings().deviceId : "";
+      await ui.fillDevices($(id), deviceKind, current);
+    }
+  }
+
+  async function switchDevice(kind, deviceId) {
+    const old = state.stream && state.stream.getTracks().find((t) => t.kind === kind);
+    if (!state.stream || (old && old.getSettings().deviceId === deviceId)) return;
+    const fresh = (await navigator.mediaDevices.getUserMedia(ui.constraints(kind, deviceId)))
+      .getTracks().find((t) => t.kind === kind);
+    if (old) {
+      fresh.enabled = old.enabled;
+      state.stream.removeTrack(old);
+      old.stop();
+    }
+    state.stream.addTrack(fresh);
+    const sender = state.pc && state.pc.getSenders().find((s) => s.track === old || (s.track && s.track.kind === kind));
+    if (sender) await sender.replaceTrack(fresh);
+    else if (!old && state.pc) start().catch(console.error); // a new kind needs a new offer
+    $("local-video").srcObject = state.stream;
+    if (kind === "audio") watchLocal();
+    updateButtons();
+  }
+
+  // -- speaking indicators: a level meter per audio track -----------------------------------
+  function watch(key, track, figuresOf) {
+    if (state.meters.has(key)) state.meters.get(key)();
+    state.meters.set(key, ui.watchSpeaking(track, (on) => {
+      for (const figure of figuresOf()) ui.showSpeaking(figure, on);
+    }));
+  }
+
+  function watchLocal() {
+    const track = state.stream && state.stream.getAudioTracks()[0];
+    if (track) watch("local", track, () => [$("tile-local")]);
   }
 
   async function start() {
@@ -81,6 +129,14 @@
     const stream = tile.video.srcObject || new MediaStream();
     stream.addTrack(ev.track);
     tile.video.srcObject = stream;
+    if (ev.track.kind === "audio") {
+      // the route of a mid can change on renegotiation: look the speaker up on every change
+      watch(mid, ev.track, () => {
+        const route = state.routes.get(mid);
+        return route ? [...state.tiles.values()].map((t) => t.figure)
+          .filter((f) => f.dataset.participantId === route.participant_id) : [];
+      });
+    }
     renderTiles();
   }
 
@@ -103,18 +159,24 @@
   }
 
   function renderTiles() {
+    const withVideo = new Set([...state.routes.values()].filter((r) => r.kind === "video")
+      .map((r) => r.participant_id));
     for (const [mid, tile] of state.tiles) {
       const route = state.routes.get(mid);
       tile.figure.hidden = !route;
       if (!route) continue;
       tile.figure.dataset.participantId = route.participant_id;
-      tile.figure.classList.toggle("audio-only", route.kind === "audio");
+      // a speaker's audio plays from a hidden tile when they have a video tile, else it shows
+      const voiceOnly = route.kind === "audio" && !withVideo.has(route.participant_id);
+      tile.figure.classList.toggle("audio-only", route.kind === "audio" && !voiceOnly);
+      tile.figure.classList.toggle("voice-only", voiceOnly);
       tile.caption.textContent = state.names.get(route.participant_id) || "…";
     }
   }
 
   function stopPeer() {
     if (state.pc) { state.pc.close(); state.pc = null; }
+    for (const [key, stop] of state.meters) if (key !== "local") { stop(); state.meters.delete(key); }
     for (const tile of state.tiles.values()) tile.figure.remove();
     state.tiles.clear();
     state.routes.clear();
@@ -141,6 +203,14 @@
 
   $("mic-toggle").addEventListener("click", () => toggle("audio"));
   $("cam-toggle").addEventListener("click", () => toggle("video"));
+  for (const [kind, [id]] of Object.entries(pickers)) {
+    $(id).addEventListener("change", (ev) => {
+      switchDevice(kind, ev.target.value).catch((err) => { console.error(err); status(`could not switch ${kind === "audio" ? "microphone" : "camera"}`); });
+    });
+  }
+  if (navigator.mediaDevices) {
+    navigator.mediaDevices.addEventListener("devicechange", () => { if (state.stream) refreshDevices().catch(console.error); });
+  }
 
   const handlers = {
     "rtc.config"(m) {
@@ -149,11 +219,13 @@
       start().catch((err) => { console.error(err); status("could not start"); });
     },
     "rtc.answer"(m) {
-      if (state.pc && state.pc.signalingState === "have-local-offer") {
-        state.pc.setRemoteDescription({ type: "answer", sdp: m.sdp }).catch(console.error);
-      }
+      serially(async () => {
+        if (state.pc && state.pc.signalingState === "have-local-offer") {
+          await state.pc.setRemoteDescription({ type: "answer", sdp: m.sdp });
+        }
+      });
     },
-    "rtc.offer"(m) { onServerOffer(m).catch(console.error); },
+    "rtc.offer"(m) { serially(() => onServerOffer(m)); },
     "rtc.state"(m) {
       for (const tile of state.tiles.values()) {
         if (tile.figure.dataset.participantId === m.participant_id) tile.figure.dataset.state = m.state;
@@ -179,6 +251,8 @@
     state.closed = true;
     stopPeer();
     if (state.stream) state.stream.getTracks().forEach((t) => t.stop());
+    for (const stop of state.meters.values()) stop();
+    state.meters.clear();
     status("ended");
   });
 })();

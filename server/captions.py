@@ -1,0 +1,266 @@
+"""Live captions: each consenting speaker's audio tap → Whisper → `caption` messages + transcript.
+
+The media router announces every speaker's audio tap (`MediaRooms.on_audio_tap`); for a
+participant whose `transcription_consent` is True this service runs one `StreamingRecognizer`
+task, publishes its partial and final captions to everyone admitted, and stores the finals in
+the room's transcript. Anyone else's tap is never iterated: an unread tap decodes nothing and
+keeps only its last few frames, so nothing waits on it.
+
+The speech engine and the Silero VAD are loaded once per process, on first use, in a worker
+thread; a model that is not installed switches captions off with one log line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol, cast
+
+import numpy as np
+import numpy.typing as npt
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from media.speech import (
+    AsyncRecognizer,
+    CaptionEvent,
+    EngineConfig,
+    SileroVad,
+    SpeechEngine,
+    StreamingRecognizer,
+    load_engine,
+)
+from media.speech.models import model_dir
+from rooms import transcripts
+from rooms.models import Admission, Participant
+from server.events import ADMITTED, RoomEvents
+from server.settings import Settings
+from server.ws import protocol as p
+
+log = logging.getLogger(__name__)
+
+TAP_SAMPLE_RATE = 16_000
+
+
+class PcmLike(Protocol):
+    """What the media router's `PcmFrame` offers (16-bit little-endian mono PCM)."""
+
+    @property
+    def pcm(self) -> bytes: ...
+
+    @property
+    def sample_rate(self) -> int: ...
+
+
+@dataclass(frozen=True, slots=True)
+class SpeechModels:
+    engine: AsyncRecognizer
+    vad: SileroVad
+    multilingual: bool
+
+
+_SHARED: dict[EngineConfig, SpeechModels] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def is_installed(config: EngineConfig) -> bool:
+    """Whether the configured model is on disk (a path, or a name under ``models_dir``); a
+    name that is not installed would make the engine try a hub download."""
+    if Path(config.model).expanduser().exists():
+        return True
+    return config.models_dir is not None and model_dir(config.model, config.models_dir).is_dir()
+
+
+def shared_models(config: EngineConfig) -> SpeechModels:
+    """The engine for this config and the VAD, loaded once per process (blocks: call it from
+    a worker thread)."""
+    with _SHARED_LOCK:
+        models = _SHARED.get(config)
+        if models is None:
+            engine = load_engine(config)
+            models = SpeechModels(engine, SileroVad(), _multilingual(engine))
+            _SHARED[config] = models
+        return models
+
+
+def _multilingual(engine: SpeechEngine) -> bool:
+    return bool(getattr(engine, "multilingual", True))
+
+
+async def pcm_samples(frames: AsyncIterable[PcmLike]) -> AsyncIterator[npt.NDArray[np.int16]]:
+    """The tap's frames as int16 sample arrays for the recognizer."""
+    async for frame in frames:
+        if frame.sample_rate != TAP_SAMPLE_RATE:
+            raise ValueError(f"captions need {TAP_SAMPLE_RATE} Hz audio, got {frame.sample_rate}")
+        yield np.frombuffer(frame.pcm, dtype="<i2").astype(np.int16, copy=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Speaker:
+    room_id: str
+    participant_id: str
+    name: str
+    language: str
+
+
+class CaptionService:
+    """Captions of every consenting speaker on this node: one task per (room, speaker)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        sessions: async_sessionmaker[AsyncSession],
+        events: RoomEvents,
+        *,
+        models: SpeechModels | None = None,
+    ) -> None:
+        self._config = settings.speech_engine_config()
+        self._sessions = sessions
+        self._events = events
+        self._models = models
+        self._load_lock = asyncio.Lock()
+        self._tasks: dict[tuple[str, str], asyncio.Task[int]] = {}
+        self.enabled = settings.captions_enabled
+        self.disabled_reason: str | None = None if self.enabled else "captions_enabled is off"
+
+    # -- the media router's hook ---------------------------------------------------------------
+
+    def on_audio_tap(
+        self, room_id: str, participant_id: str, tap: AsyncIterable[PcmLike]
+    ) -> None:
+        """A speaker's audio tap opened (synchronous: schedules the speaker's task). A newer
+        tap of the same speaker replaces the task of the older one."""
+        if not self.enabled:
+            return
+        key = (room_id, participant_id)
+        previous = self._tasks.pop(key, None)
+        if previous is not None:
+            previous.cancel()
+        task = asyncio.get_running_loop().create_task(
+            self.transcribe(room_id, participant_id, tap), name=f"captions:{participant_id}"
+        )
+        self._tasks[key] = task
+        task.add_done_callback(lambda t: self._finished(key, t))
+
+    def _finished(self, key: tuple[str, str], task: asyncio.Task[int]) -> None:
+        if self._tasks.get(key) is task:
+            del self._tasks[key]
+        if not task.cancelled() and (error := task.exception()) is not None:
+            log.error("captions of %s in room %s failed", key[1], key[0], exc_info=error)
+
+    @property
+    def active(self) -> tuple[tuple[str, str], ...]:
+        """(room_id, participant_id) of the speakers being transcribed now."""
+        return tuple(self._tasks)
+
+    # -- one speaker -------------------------------------------------------------------------
+
+    async def transcribe(
+        self, room_id: str, participant_id: str, frames: AsyncIterable[PcmLike]
+    ) -> int:
+        """Caption one speaker's frames until they end; returns how many captions were sent
+        (0 for a speaker who has not consented: their frames are not read at all)."""
+        speaker = await self._consenting_speaker(room_id, participant_id)
+        if speaker is None:
+            return 0
+        models = await self.models()
+        if models is None:
+            return 0
+        language = speaker.language if models.multilingual and speaker.language else None
+        if not models.multilingual:
+            language = "en"
+        recognizer = StreamingRecognizer(
+            models.engine, models.vad, room_id=room_id, speaker_id=participant_id,
+            language=language,
+        )
+        sent = 0
+        stream = cast(
+            "AsyncGenerator[CaptionEvent, None]", recognizer.captions(pcm_samples(frames))
+        )
+        async with contextlib.aclosing(stream) as captions:
+            async for event in captions:
+                await self._publish(speaker, event)
+                sent += 1
+        return sent
+
+    async def _consenting_speaker(self, room_id: str, participant_id: str) -> Speaker | None:
+        async with self._sessions() as session:
+            participant = await session.get(Participant, participant_id)
+        if participant is None or participant.room_id != room_id:
+            return None
+        if participant.transcription_consent is not True:
+            log.info("not transcribing %s in room %s: no consent", participant_id, room_id)
+            return None
+        if participant.admission is not Admission.ADMITTED:
+            return None
+        return Speaker(room_id, participant_id, participant.display_name, participant.language)
+
+    async def _publish(self, speaker: Speaker, event: CaptionEvent) -> None:
+        message = p.Caption(
+            speaker_id=speaker.participant_id, speaker_name=speaker.name, seq=event.seq,
+            lang=event.language, text=event.text, final=event.is_final,
+            t_start=event.t_start, t_end=event.t_end,
+        )
+        await self._events.send(speaker.room_id, ADMITTED, message)
+        if event.is_final and event.text:
+            try:
+                async with self._sessions() as session, session.begin():
+                    await transcripts.add_entry(
+                        session, room_id=speaker.room_id, speaker_id=speaker.participant_id,
+                        speaker_name=speaker.name, language=event.language, text=event.text,
+                        t_start=event.t_start, t_end=event.t_end,
+                    )
+            except Exception:
+                log.exception("could not store a transcript entry of room %s", speaker.room_id)
+
+    # -- models ------------------------------------------------------------------------------
+
+    async def models(self) -> SpeechModels | None:
+        """The engine and VAD, loaded on first use off the event loop; None when captions are
+        off or the model cannot be loaded (logged once)."""
+        if self._models is not None or not self.enabled:
+            return self._models
+        async with self._load_lock:
+            if self._models is None and self.enabled:
+                self._models = await self._load()
+        return self._models
+
+    async def _load(self) -> SpeechModels | None:
+        config = self._config
+        if not is_installed(config):
+            self._disable(
+                f"speech model {config.model!r} is not installed in {config.models_dir} "
+                f"(run: counsel-room models install {config.model})"
+            )
+            return None
+        try:
+            models = await asyncio.to_thread(shared_models, config)
+        except Exception as error:  # a model that does not load must not take the room down
+            self._disable(f"cannot load speech model {config.model!r}: {error}")
+            return None
+        log.info("captions: %s model %s on %s loaded", config.engine.value, config.model,
+                 config.device)
+        return models
+
+    def _disable(self, reason: str) -> None:
+        self.enabled = False
+        self.disabled_reason = reason
+        log.warning("live captions are disabled: %s", reason)
+
+    # -- ending ------------------------------------------------------------------------------
+
+    async def end_room(self, room_id: str) -> None:
+        """Stop every caption task of the room (it ended)."""
+        await self._cancel([t for k, t in self._tasks.items() if k[0] == room_id])
+
+    async def close(self) -> None:
+        await self._cancel(list(self._tasks.values()))
+
+    async def _cancel(self, tasks: list[asyncio.Task[int]]) -> None:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
