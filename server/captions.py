@@ -6,8 +6,9 @@ task, publishes its partial and final captions to everyone admitted, and stores 
 the room's transcript. Anyone else's tap is never iterated: an unread tap decodes nothing and
 keeps only its last few frames, so nothing waits on it.
 
-The speech engine and the Silero VAD are loaded once per process, on first use, in a worker
-thread; a model that is not installed switches captions off with one log line.
+Recognition runs where `server.speech_backend` says: a Whisper engine loaded once per process,
+on first use, in a worker thread (a model that is not installed switches captions off with one
+log line), or the ASR worker pool, whose client this service holds until `close()`.
 """
 
 from __future__ import annotations
@@ -15,30 +16,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import threading
 from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Protocol, cast
 
 import numpy as np
 import numpy.typing as npt
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from media.speech import (
-    AsyncRecognizer,
-    CaptionEvent,
-    EngineConfig,
-    SileroVad,
-    SpeechEngine,
-    StreamingRecognizer,
-    load_engine,
-)
-from media.speech.models import model_dir
+from media.speech import CaptionEvent, StreamingRecognizer
 from rooms import transcripts
 from rooms.models import Admission, Participant
 from server.events import ADMITTED, RoomEvents
 from server.settings import Settings
+from server.speech_backend import SpeechModels, SpeechUnavailable, open_speech
 from server.ws import protocol as p
 
 log = logging.getLogger(__name__)
@@ -54,41 +45,6 @@ class PcmLike(Protocol):
 
     @property
     def sample_rate(self) -> int: ...
-
-
-@dataclass(frozen=True, slots=True)
-class SpeechModels:
-    engine: AsyncRecognizer
-    vad: SileroVad
-    multilingual: bool
-
-
-_SHARED: dict[EngineConfig, SpeechModels] = {}
-_SHARED_LOCK = threading.Lock()
-
-
-def is_installed(config: EngineConfig) -> bool:
-    """Whether the configured model is on disk (a path, or a name under ``models_dir``); a
-    name that is not installed would make the engine try a hub download."""
-    if Path(config.model).expanduser().exists():
-        return True
-    return config.models_dir is not None and model_dir(config.model, config.models_dir).is_dir()
-
-
-def shared_models(config: EngineConfig) -> SpeechModels:
-    """The engine for this config and the VAD, loaded once per process (blocks: call it from
-    a worker thread)."""
-    with _SHARED_LOCK:
-        models = _SHARED.get(config)
-        if models is None:
-            engine = load_engine(config)
-            models = SpeechModels(engine, SileroVad(), _multilingual(engine))
-            _SHARED[config] = models
-        return models
-
-
-def _multilingual(engine: SpeechEngine) -> bool:
-    return bool(getattr(engine, "multilingual", True))
 
 
 async def pcm_samples(frames: AsyncIterable[PcmLike]) -> AsyncIterator[npt.NDArray[np.int16]]:
@@ -118,11 +74,12 @@ class CaptionService:
         *,
         models: SpeechModels | None = None,
     ) -> None:
-        self._config = settings.speech_engine_config()
+        self._settings = settings
         self._sessions = sessions
         self._events = events
         self._models = models
         self._load_lock = asyncio.Lock()
+        self._resources = contextlib.AsyncExitStack()
         self._tasks: dict[tuple[str, str], asyncio.Task[int]] = {}
         self.enabled = settings.captions_enabled
         self.disabled_reason: str | None = None if self.enabled else "captions_enabled is off"
@@ -220,8 +177,8 @@ class CaptionService:
     # -- models ------------------------------------------------------------------------------
 
     async def models(self) -> SpeechModels | None:
-        """The engine and VAD, loaded on first use off the event loop; None when captions are
-        off or the model cannot be loaded (logged once)."""
+        """The recognizer and VAD, opened on first use; None when captions are off or the
+        model cannot be loaded (logged once)."""
         if self._models is not None or not self.enabled:
             return self._models
         async with self._load_lock:
@@ -230,21 +187,11 @@ class CaptionService:
         return self._models
 
     async def _load(self) -> SpeechModels | None:
-        config = self._config
-        if not is_installed(config):
-            self._disable(
-                f"speech model {config.model!r} is not installed in {config.models_dir} "
-                f"(run: counsel-room models install {config.model})"
-            )
-            return None
         try:
-            models = await asyncio.to_thread(shared_models, config)
-        except Exception as error:  # a model that does not load must not take the room down
-            self._disable(f"cannot load speech model {config.model!r}: {error}")
+            return await open_speech(self._settings, self._resources)
+        except SpeechUnavailable as error:
+            self._disable(str(error))
             return None
-        log.info("captions: %s model %s on %s loaded", config.engine.value, config.model,
-                 config.device)
-        return models
 
     def _disable(self, reason: str) -> None:
         self.enabled = False
@@ -259,6 +206,7 @@ class CaptionService:
 
     async def close(self) -> None:
         await self._cancel(list(self._tasks.values()))
+        await self._resources.aclose()
 
     async def _cancel(self, tasks: list[asyncio.Task[int]]) -> None:
         for task in tasks:

@@ -14,7 +14,7 @@ from rich.console import Console
 from rooms import migrate
 from rooms.errors import DomainError
 from rooms.models import StaffRole
-from server import cli_models
+from server import cli_asr, cli_models
 from server.settings import Settings
 
 app = typer.Typer(help="Counsel Room: virtual counseling rooms with live captions.",
@@ -23,6 +23,7 @@ app = typer.Typer(help="Counsel Room: virtual counseling rooms with live caption
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(cli_models.app, name="models")
+app.command("asr-worker")(cli_asr.asr_worker)
 console = Console(soft_wrap=True)
 
 

@@ -46,6 +46,19 @@ class Settings(BaseSettings):
     speech_compute_type: str = Field(default="int8", description="faster-whisper compute type.")
     speech_beam_size: int = Field(default=5, ge=1, le=10)
     speech_cpu_threads: int = Field(default=2, ge=0)
+    speech_pool_url: str | None = Field(
+        default=None,
+        description="Redis URL of the ASR worker pool: the node hands speech to "
+        "`counsel-room asr-worker` processes instead of loading a model; unset = in-process.",
+    )
+    speech_pool_prefix: str = Field(
+        default="counsel:asr", min_length=1,
+        description="Key prefix of the pool's Redis streams (nodes and workers must agree).",
+    )
+    speech_pool_claim_after_s: float = Field(
+        default=10.0, gt=0,
+        description="Workers take over a job left pending this long by a worker that stopped.",
+    )
 
     invite_ttl_hours: float = Field(default=72, gt=0)
     room_token_ttl_minutes: float = Field(default=240, gt=0)
@@ -111,6 +124,12 @@ class Settings(BaseSettings):
             device=self.speech_device, compute_type=self.speech_compute_type,
             beam_size=self.speech_beam_size, cpu_threads=self.speech_cpu_threads,
         )
+
+    @property
+    def speech_multilingual(self) -> bool:
+        """Whether the configured model is multilingual, known from its name (Whisper's
+        English-only models end in ``.en``): a node using the pool loads no model to ask."""
+        return not Path(self.speech_model).name.endswith(".en")
 
     @property
     def secure_cookies(self) -> bool:

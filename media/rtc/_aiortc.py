@@ -1,6 +1,6 @@
 """The only module that reaches into aiortc internals. Written for and tested with aiortc 1.16.0.
 
-Forwarding video without decoding needs two things aiortc has no public API for:
+Forwarding without decoding needs a few things aiortc has no public API for:
 
 1. The encoded frames a receiver reassembles. `RTCRtpReceiver._handle_rtp_packet` depayloads RTP,
    reassembles frames in its jitter buffer and hands each one, as ``(codec, JitterFrame)``, to
@@ -13,7 +13,12 @@ Forwarding video without decoding needs two things aiortc has no public API for:
    ``self._send_keyframe()``, which only matters to its own encoder; we wrap that bound method per
    sender. The publisher is asked for a keyframe with ``RTCRtpReceiver._send_rtcp_pli(ssrc)``.
 
-3. The msid of an m-line. aiortc gives every sender of a peer connection the same stream id
+3. The numbering of codecs and header extensions. ``RTCPeerConnection.createOffer`` resets every
+   transceiver's ``_codecs`` and ``_headerExtensions`` to aiortc's own numbering; when the offer's
+   SDP is renumbered (`numbering.keep_numbering`), they must follow, because a receiver or sender
+   that starts before the answer arrives registers the numbers it finds there.
+
+4. The msid of an m-line. aiortc gives every sender of a peer connection the same stream id
    (``RTCRtpSender._stream_id``, marked FIXME there); we set it per forwarded m-line to the
    publisher's participant id, so a browser's ``track`` event carries one stream per participant.
 
@@ -22,10 +27,11 @@ Each hook checks the attribute it needs and raises `UnsupportedAiortc` when it i
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import queue
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -122,3 +128,31 @@ def set_stream_id(sender: Any, stream_id: str) -> bool:
         return False
     sender._stream_id = stream_id
     return True
+
+
+def renumber_transceivers(
+    pc: Any, payload_types: Mapping[int, int], extension_ids: Mapping[str, int]
+) -> None:
+    """Give every transceiver of `pc` the numbers of a renumbered offer (right after createOffer).
+
+    `payload_types` maps aiortc's payload types to the offer's, `extension_ids` extension URIs to
+    the offer's ids; codecs and extensions not in them keep their numbers.
+    """
+    for transceiver in pc.getTransceivers():
+        codecs = getattr(transceiver, "_codecs", None)
+        extensions = getattr(transceiver, "_headerExtensions", None)
+        if not isinstance(codecs, list) or not isinstance(extensions, list):
+            raise UnsupportedAiortc(f"RTCRtpTransceiver has no _codecs ({WRITTEN_FOR_AIORTC})")
+        transceiver._codecs = [_renumber_codec(c, payload_types) for c in codecs]
+        transceiver._headerExtensions = [
+            dataclasses.replace(e, id=extension_ids.get(e.uri, e.id)) for e in extensions
+        ]
+
+
+def _renumber_codec(codec: Any, payload_types: Mapping[int, int]) -> Any:
+    parameters = dict(codec.parameters)
+    apt = parameters.get("apt")
+    if isinstance(apt, int):
+        parameters["apt"] = payload_types.get(apt, apt)
+    pt = codec.payloadType
+    return dataclasses.replace(codec, payloadType=payload_types.get(pt, pt), parameters=parameters)

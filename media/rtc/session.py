@@ -12,7 +12,6 @@ is the impolite side of perfect negotiation and the client rolls back. Refused m
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -21,10 +20,12 @@ from typing import Any
 from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.exceptions import InvalidStateError
 
+from media.rtc import _aiortc
 from media.rtc.config import MediaConfig
 from media.rtc.errors import InvalidCandidate, OutOfOrderSignal, SessionClosed, SignalingGlare
 from media.rtc.events import DropReason, EventSink, PeerState, PeerStateChanged
 from media.rtc.kinds import MediaKind, forwarded_codecs
+from media.rtc.numbering import keep_numbering
 from media.rtc.outbound import OutboundMedia
 from media.rtc.outbox import SignalOutbox
 from media.rtc.publication import Publication
@@ -183,7 +184,10 @@ class PeerSession:
                 return  # handle_offer / handle_answer schedule it again
             self._outbound.prepare()
             offer = await self._pc.createOffer()
-            offer.sdp = keep_extension_ids(offer.sdp, self._pc.remoteDescription.sdp)
+            # no await until aiortc's transceivers follow the kept numbers (see numbering.py)
+            kept = keep_numbering(offer.sdp, self._pc.remoteDescription.sdp)
+            _aiortc.renumber_transceivers(self._pc, kept.payload_types, kept.extension_ids)
+            offer.sdp = kept.sdp
             await self._pc.setLocalDescription(offer)
             self._outbox.send(SdpOffer(self._pc.localDescription.sdp, self._outbound.routes()))
 
@@ -242,23 +246,3 @@ class PeerSession:
         await self._outbox.close()
         self._publications.clear()
 
-
-_EXTMAP = re.compile(r"^a=extmap:(\d+)(/\w+)? (\S+)", re.MULTILINE)
-
-
-def keep_extension_ids(offer: str, negotiated: str) -> str:
-    """`offer` with each RTP header extension under the id `negotiated` gave its URI.
-
-    aiortc numbers extensions its own way in every offer it creates; a browser that offered other
-    ids refuses a re-offer that moves them ("RTP extension ID reassignment not supported").
-    """
-    ids = {uri: int(id_) for id_, _, uri in _EXTMAP.findall(negotiated)}
-    free = (i for i in range(1, 15) if i not in ids.values())
-    for uri in dict.fromkeys(uri for _, _, uri in _EXTMAP.findall(offer)):
-        if uri not in ids:
-            ids[uri] = next(free)
-
-    def renumber(match: re.Match[str]) -> str:
-        return f"a=extmap:{ids[match.group(3)]}{match.group(2) or ''} {match.group(3)}"
-
-    return _EXTMAP.sub(renumber, offer)

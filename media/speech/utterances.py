@@ -19,6 +19,7 @@ class Utterance:
     end: int | None = None
     recognized_to: int = 0  # audio end of the latest partial recognition
     partials: int = 0
+    pause_from: int | None = None  # where the speaker's current pause began, while it lasts
 
 
 class UtteranceTracker:
@@ -46,9 +47,21 @@ class UtteranceTracker:
             self.finished.append(self.current)
             self.current = None
 
-    def audio_of(self, utterance: Utterance) -> FloatAudio:
-        """The utterance's samples with the VAD padding on both sides."""
-        stop = self.buffer.end if utterance.end is None else utterance.end + self._pad
+    def set_pause(self, start: int | None) -> None:
+        """The VAD's pause in the open utterance (None: the speaker is talking)."""
+        if self.current is not None:
+            self.current.pause_from = start
+
+    @property
+    def pad(self) -> int:
+        """Samples of padding kept on both sides of an utterance's speech."""
+        return self._pad
+
+    def audio_of(self, utterance: Utterance, end: int | None = None) -> FloatAudio:
+        """The utterance's samples with the VAD padding on both sides; ``end`` reads an open
+        utterance as if its speech ended there."""
+        end = utterance.end if end is None else end
+        stop = self.buffer.end if end is None else end + self._pad
         return self.buffer.slice(utterance.start - self._pad, stop)
 
     def forget_old_audio(self) -> None:

@@ -128,6 +128,14 @@ class StreamingVad:
     def in_speech(self) -> bool:
         return self._detector.speech_start is not None
 
+    @property
+    def pause_start(self) -> int | None:
+        """While speech is open: where the current pause began (the sample a ``SPEECH_END``
+        would report if the pause lasts), None while the speaker is talking."""
+        if self._detector.speech_start is None:
+            return None
+        return self._detector.silence_start
+
     def accept(self, samples: FloatAudio) -> list[VadEvent]:
         self._received += samples.size
         return self._detector.feed(self._probabilities.probabilities(samples))
@@ -145,7 +153,7 @@ class _SpeechDetector:
         self._window = 0
         self._candidate: int | None = None
         self.speech_start: int | None = None
-        self._silence_start: int | None = None
+        self.silence_start: int | None = None
         self._recent: deque[tuple[int, float]] = deque(maxlen=SAMPLE_RATE // WINDOW)
 
     def feed(self, probabilities: Probabilities) -> list[VadEvent]:
@@ -176,19 +184,19 @@ class _SpeechDetector:
             return []
         if start + WINDOW - self._candidate < samples_of(config.min_speech_ms / 1000):
             return []
-        self.speech_start, self._candidate, self._silence_start = self._candidate, None, None
+        self.speech_start, self._candidate, self.silence_start = self._candidate, None, None
         return [VadEvent(VadEventKind.SPEECH_START, self.speech_start)]
 
     def _while_speaking(self, start: int, probability: float) -> list[VadEvent]:
         assert self.speech_start is not None
         config = self._config
         if probability >= config.threshold:
-            self._silence_start = None
-        elif probability < config.silence_threshold and self._silence_start is None:
-            self._silence_start = start
+            self.silence_start = None
+        elif probability < config.silence_threshold and self.silence_start is None:
+            self.silence_start = start
         end = start + WINDOW
-        if self._silence_start is not None and end - self._silence_start >= self._pause_needed():
-            silence_start, self.speech_start = self._silence_start, None
+        if self.silence_start is not None and end - self.silence_start >= self._pause_needed():
+            silence_start, self.speech_start = self.silence_start, None
             return [VadEvent(VadEventKind.SPEECH_END, silence_start)]
         if end - self.speech_start >= samples_of(config.max_speech_s):
             return self._cut()
@@ -205,5 +213,5 @@ class _SpeechDetector:
         """Split an over-long utterance at the quietest window of the last second."""
         cut, _ = min(self._recent, key=lambda item: item[1])
         cut = max(cut, (self.speech_start or 0) + WINDOW)
-        self.speech_start, self._silence_start = cut, None
+        self.speech_start, self.silence_start = cut, None
         return [VadEvent(VadEventKind.SPEECH_END, cut), VadEvent(VadEventKind.SPEECH_START, cut)]

@@ -13,7 +13,15 @@ import pytest
 from redis.asyncio import Redis
 
 from media.speech import SileroVad, SpeechEngine, StreamingRecognizer
-from media.speech.pool import AsrPoolClient, AsrWorker, PoolJobError, StreamKeys, WorkerConfig
+from media.speech.pool import (
+    AsrPoolClient,
+    AsrWorker,
+    PoolJobError,
+    StreamKeys,
+    WorkerConfig,
+    pool_redis,
+)
+from tests.services import RedisServer
 from tests.speech.conftest import Speak, frames_of, silence, words
 
 pytestmark = pytest.mark.redis
@@ -110,6 +118,29 @@ async def test_no_worker_means_a_retryable_timeout(redis: Redis, keys: StreamKey
         with pytest.raises(PoolJobError) as failure:
             await pool.transcribe_async(np.zeros(1600, np.int16), "en", max_wait_s=0.3)
     assert failure.value.retryable
+
+
+async def test_a_redis_that_went_away_fails_jobs_at_once_and_the_client_recovers(
+    keys: StreamKeys, tiny_engine: SpeechEngine, speak: Speak
+) -> None:
+    server = RedisServer()
+    server.start()
+    redis = pool_redis(server.url)
+    worker = AsrWorker(redis, tiny_engine, keys, config=WorkerConfig(block_s=0.1))
+    try:
+        async with running(worker), AsrPoolClient(redis, keys) as pool:
+            server.stop()
+            started = asyncio.get_running_loop().time()
+            with pytest.raises(PoolJobError) as failure:
+                await pool.transcribe_async(np.zeros(1600, np.int16), "en", max_wait_s=20)
+            assert failure.value.retryable
+            assert asyncio.get_running_loop().time() - started < 5
+            server.start()  # empty: the worker makes the group again
+            result = await pool.transcribe_async(speak(FIRST, "en-us"), "en", max_wait_s=60)
+        assert words(result.text) == words(FIRST)
+    finally:
+        await redis.aclose()
+        server.stop()
 
 
 async def test_streaming_captions_through_the_pool(

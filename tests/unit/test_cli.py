@@ -43,3 +43,25 @@ def test_models_list_and_unknown_model(env: Path) -> None:
     assert listing.exit_code == 0
     wrong = runner.invoke(app, ["models", "convert", "whisper-base", "--to", "onnx"])
     assert wrong.exit_code == 2
+
+
+def test_asr_worker_help_names_its_options() -> None:
+    shown = CliRunner().invoke(app, ["asr-worker", "--help"])
+    assert shown.exit_code == 0, shown.output
+    for option in ("--model", "--engine", "--device", "--concurrency", "--claim-after"):
+        assert option in shown.output
+
+
+def test_asr_worker_needs_the_pool_url(env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COUNSEL_SPEECH_POOL_URL", "")
+    missing = CliRunner().invoke(app, ["asr-worker"])
+    assert missing.exit_code == 2 and "set COUNSEL_SPEECH_POOL_URL" in missing.output
+
+
+def test_asr_worker_names_the_install_command_for_a_missing_model(
+    env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COUNSEL_SPEECH_POOL_URL", "redis://127.0.0.1:1/0")
+    missing = CliRunner().invoke(app, ["asr-worker", "--model", "whisper-base"])
+    assert missing.exit_code == 1
+    assert "counsel-room models install whisper-base" in missing.output

@@ -8,7 +8,8 @@
   const ui = window.CounselMedia;
   const state = {
     pc: null, stream: null, iceServers: [], routes: new Map(), names: new Map(),
-    tiles: new Map(), meters: new Map(), started: false, closed: false, queue: Promise.resolve(),
+    tiles: new Map(), meters: new Map(), blocked: new Set(), started: false, closed: false,
+    queue: Promise.resolve(),
   };
   // signaling steps run one at a time: a second server offer waits for the first's answer
   const serially = (step) => { state.queue = state.queue.then(step).catch(console.error); };
@@ -125,10 +126,11 @@
 
   function onTrack(ev) {
     const mid = ev.transceiver.mid;
-    const tile = tileFor(mid);
+    const tile = tileFor(mid, ev.track.kind);
     const stream = tile.video.srcObject || new MediaStream();
     stream.addTrack(ev.track);
     tile.video.srcObject = stream;
+    play(tile.video);
     if (ev.track.kind === "audio") {
       // the route of a mid can change on renegotiation: look the speaker up on every change
       watch(mid, ev.track, () => {
@@ -140,8 +142,9 @@
     renderTiles();
   }
 
-  // one tile per receiving m-line pair of a participant: video tiles show video, audio plays
-  function tileFor(mid) {
+  // one tile per receiving m-line of a participant: video tiles show video (muted: they carry
+  // no sound), audio tiles play the sound
+  function tileFor(mid, kind) {
     let tile = state.tiles.get(mid);
     if (!tile) {
       const figure = document.createElement("figure");
@@ -149,6 +152,8 @@
       const video = document.createElement("video");
       video.autoplay = true;
       video.playsInline = true;
+      video.muted = kind === "video";
+      video.addEventListener("playing", () => setBlocked(video, false));
       const caption = document.createElement("figcaption");
       figure.append(video, caption);
       $("tiles").append(figure);
@@ -174,8 +179,38 @@
     }
   }
 
+  // -- autoplay: browsers may refuse to play sound before the person interacts with the page;
+  // then a button in the media area starts it (pressing it is the interaction they ask for) -----
+  function play(media) {
+    const attempt = media.play();
+    if (!attempt) return;
+    attempt.then(() => setBlocked(media, false), (err) => {
+      // AbortError and the like: a newer source or pause() overtook this play(); not a refusal
+      if (err.name === "NotAllowedError") setBlocked(media, true);
+    });
+  }
+
+  function setBlocked(media, blocked) {
+    if (blocked && !media.isConnected) return; // its tile went away meanwhile
+    if (blocked) state.blocked.add(media);
+    else state.blocked.delete(media);
+    const prompt = $("sound-prompt");
+    const wasShown = !prompt.hidden;
+    prompt.hidden = state.blocked.size === 0;
+    if (wasShown && prompt.hidden && prompt.contains(document.activeElement)) {
+      // keep keyboard users where they were: on the controls right after the prompt
+      const next = [$("mic-toggle"), $("cam-toggle")].find((b) => !b.disabled);
+      if (next) next.focus();
+    }
+  }
+
+  $("sound-enable").addEventListener("click", () => {
+    for (const media of [...state.blocked]) play(media);
+  });
+
   function stopPeer() {
     if (state.pc) { state.pc.close(); state.pc = null; }
+    for (const media of [...state.blocked]) setBlocked(media, false);
     for (const [key, stop] of state.meters) if (key !== "local") { stop(); state.meters.delete(key); }
     for (const tile of state.tiles.values()) tile.figure.remove();
     state.tiles.clear();
@@ -246,7 +281,10 @@
     const handler = handlers[ev.detail.type];
     if (handler) handler(ev.detail);
   });
-  root.addEventListener("room:disconnected", () => { stopPeer(); status("waiting for the room"); });
+  root.addEventListener("room:disconnected", () => {
+    stopPeer();
+    if (!state.closed) status("waiting for the room"); // the socket also closes after the end
+  });
   root.addEventListener("room:closed", () => {
     state.closed = true;
     stopPeer();

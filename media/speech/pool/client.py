@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import time
 import uuid
 from typing import Any
@@ -10,13 +12,17 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from media.speech.audio import to_float32
 from media.speech.errors import SpeechError
 from media.speech.pool.protocol import Job, Reply, StreamKeys
 from media.speech.transcript import Transcript
 
+log = logging.getLogger(__name__)
+
 _LISTEN_BLOCK_MS = 200
+_MAX_BACKOFF_S = 1.0
 
 
 class PoolJobError(SpeechError):
@@ -31,6 +37,9 @@ class AsrPoolClient:
     """Submits jobs to the pool's stream and routes the replies on its own reply stream.
 
     Use as ``async with AsrPoolClient(redis) as pool: await pool.transcribe_async(audio, "en")``.
+    Redis errors become ``PoolJobError(retryable=True)``: a job that cannot be submitted fails
+    at once, and losing the reply stream fails every job waiting on it; the reply listener
+    reconnects with capped backoff, so the client works again once Redis is back.
     """
 
     def __init__(
@@ -61,7 +70,8 @@ class AsrPoolClient:
             await self._listener
         for future in self._waiting.values():
             future.cancel()
-        await self._redis.delete(self._reply_key)
+        with contextlib.suppress(RedisError):  # the stream expires on its own (reply_ttl_s)
+            await self._redis.delete(self._reply_key)
 
     @property
     def pending(self) -> int:
@@ -97,6 +107,8 @@ class AsrPoolClient:
                 approximate=True,
             )
             reply = await asyncio.wait_for(future, max_wait_s)
+        except RedisError as error:
+            raise PoolJobError(f"cannot reach the ASR pool: {error}", retryable=True) from error
         except TimeoutError as error:
             raise PoolJobError(f"no ASR result within {max_wait_s}s", retryable=True) from error
         finally:
@@ -106,16 +118,41 @@ class AsrPoolClient:
         return reply.transcript
 
     async def _listen(self) -> None:
-        last = "0-0"
+        last: str | bytes = "0-0"
+        failures = 0
         while not self._closing:
-            response: Any = await self._redis.xread(
-                {self._reply_key: last}, count=100, block=_LISTEN_BLOCK_MS
-            )
-            for _stream, messages in response or []:
-                for message_id, fields in messages:
-                    last = message_id
-                    self._resolve(Reply.decode(fields))
-            await self._redis.expire(self._reply_key, self._reply_ttl_s)
+            jobs = list(self._waiting)  # submitted before this read: their replies may be lost
+            try:
+                last = await self._read_replies(last)
+            except RedisError as error:
+                failures += 1
+                self._lost_redis(error, jobs, first=failures == 1)
+                await asyncio.sleep(min(0.05 * 2**failures, _MAX_BACKOFF_S))
+                continue
+            if failures:
+                log.info("ASR pool: Redis is reachable again")
+                failures = 0
+
+    async def _read_replies(self, last: str | bytes) -> str | bytes:
+        response: Any = await self._redis.xread(
+            {self._reply_key: last}, count=100, block=_LISTEN_BLOCK_MS
+        )
+        for _stream, messages in response or []:
+            for message_id, fields in messages:
+                last = message_id
+                self._resolve(Reply.decode(fields))
+        await self._redis.expire(self._reply_key, self._reply_ttl_s)
+        return last
+
+    def _lost_redis(self, error: RedisError, jobs: list[str], *, first: bool) -> None:
+        """Replies may be lost with the connection: fail the jobs waiting for them now."""
+        if first:
+            log.warning("ASR pool: lost Redis (%s); reconnecting", error)
+        for job_id in jobs:
+            future = self._waiting.get(job_id)
+            if future is not None and not future.done():
+                message = f"lost the ASR pool's Redis: {error}"
+                future.set_exception(PoolJobError(message, retryable=True))
 
     def _resolve(self, reply: Reply) -> None:
         future = self._waiting.get(reply.job_id)

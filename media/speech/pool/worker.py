@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
 from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from media.speech.engines.base import SpeechEngine
 from media.speech.errors import SpeechError
@@ -27,12 +31,14 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True, slots=True)
 class WorkerConfig:
     """``claim_after_s``: a job pending that long with another consumer (a crashed worker) is
-    taken over; after ``max_deliveries`` tries it is answered with an error instead."""
+    taken over; after ``max_deliveries`` tries it is answered with an error instead. A worker
+    that loses Redis retries with backoff up to ``max_backoff_s``."""
 
     claim_after_s: float = 30.0
     block_s: float = 1.0
     max_deliveries: int = 3
     reply_maxlen: int = 1000
+    max_backoff_s: float = 2.0
 
 
 class AsrWorker:
@@ -53,7 +59,7 @@ class AsrWorker:
         self.name = name or f"asr-worker-{uuid.uuid4().hex[:8]}"
         self.config = config or WorkerConfig()
         self.done = 0
-        self._stopping = False
+        self._stopping = asyncio.Event()
 
     async def ensure_group(self) -> None:
         try:
@@ -66,16 +72,42 @@ class AsrWorker:
 
     async def run(self) -> None:
         """Serve jobs until ``stop``; a job being recognized when the task is cancelled (or
-        the process dies) stays pending and another worker takes it over."""
-        await self.ensure_group()
-        while not self._stopping:
-            for message_id, fields in await self._claim_stale() or await self._read_new():
-                await self._handle(message_id, fields)
+        the process dies) stays pending and another worker takes it over. Losing Redis does
+        not end the loop: it retries, and recreates the group if Redis came back empty."""
+        failures, grouped = 0, False
+        while not self._stopping.is_set():
+            try:
+                if not grouped:
+                    await self.ensure_group()
+                    grouped = True
+                await self._serve_next()
+            except (RedisConnectionError, RedisTimeoutError) as error:
+                failures += 1
+                await self._wait_for_redis(error, failures)
+                continue
+            except ResponseError as error:
+                if "NOGROUP" not in str(error):
+                    raise
+                grouped = False
+            if failures:
+                log.info("%s: Redis is reachable again", self.name)
+                failures = 0
+
+    async def _serve_next(self) -> None:
+        for message_id, fields in await self._claim_stale() or await self._read_new():
+            await self._handle(message_id, fields)
+
+    async def _wait_for_redis(self, error: Exception, failures: int) -> None:
+        if failures == 1:
+            log.warning("%s: lost Redis (%s); retrying", self.name, error)
+        delay = min(0.1 * 2**failures, self.config.max_backoff_s)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), delay)
 
     def stop(self) -> None:
         """Let ``run`` return after the job in hand, within ``block_s`` when idle. (Prefer this
         to cancelling: redis-py may lose a cancellation that lands in a blocking read.)"""
-        self._stopping = True
+        self._stopping.set()
 
     async def _read_new(self) -> list[tuple[bytes, Fields]]:
         block_ms = round(min(self.config.block_s, self.config.claim_after_s) * 1000)
@@ -92,7 +124,11 @@ class AsrWorker:
             min_idle_time=round(self.config.claim_after_s * 1000),
             count=1,
         )
-        return [m for m in response[1] if m[1] is not None]
+        claimed = [m for m in response[1] if m[1] is not None]
+        for message_id, _fields in claimed:
+            log.info("%s: taking over job %s (pending over %gs)", self.name,
+                     message_id.decode(), self.config.claim_after_s)
+        return claimed
 
     async def _handle(self, message_id: bytes, fields: Fields) -> None:
         job = Job.decode(fields)

