@@ -28,13 +28,11 @@ from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
+from _repo import ROOT  # before the project's imports: see bench/_repo.py
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from media.speech.config import EngineConfig, EngineKind  # noqa: E402
-from media.speech.engines import SpeechEngine, load_engine  # noqa: E402
-from media.speech.models import OPENAI_CHECKPOINT, convert_to_openai, install  # noqa: E402
+from media.speech.config import EngineConfig, EngineKind
+from media.speech.engines import SpeechEngine, load_engine
+from media.speech.models import OPENAI_CHECKPOINT, convert_to_openai, install
 
 SHORT_LIMIT_S = 6.0
 

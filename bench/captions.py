@@ -43,66 +43,59 @@ One JSON object goes to stdout with --json (`--details` adds every utterance).
 
 from __future__ import annotations
 
+import argparse
+import asyncio
+import contextlib
+import fractions
+import json
+import math
+import os
+import random
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
 import sys
+import tempfile
+import time
+import unicodedata
+import wave
+from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
-# Run as a script, this file's folder comes first on sys.path and bench/media.py would shadow
-# the `media` package; put the repository root there instead.
-_HERE = Path(__file__).resolve().parent
-ROOT = _HERE.parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
-sys.path.insert(0, str(ROOT))
-
-import argparse  # noqa: E402
-import asyncio  # noqa: E402
-import contextlib  # noqa: E402
-import fractions  # noqa: E402
-import json  # noqa: E402
-import math  # noqa: E402
-import os  # noqa: E402
-import random  # noqa: E402
-import re  # noqa: E402
-import shutil  # noqa: E402
-import signal  # noqa: E402
-import socket  # noqa: E402
-import statistics  # noqa: E402
-import subprocess  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-import unicodedata  # noqa: E402
-import wave  # noqa: E402
-from dataclasses import dataclass, field  # noqa: E402
-from datetime import timedelta  # noqa: E402
-from typing import Any  # noqa: E402
-
-import av  # noqa: E402
-import numpy as np  # noqa: E402
-import numpy.typing as npt  # noqa: E402
-from aiortc import (  # noqa: E402
+import av
+import numpy as np
+import numpy.typing as npt
+from _repo import ROOT  # before the project's imports: see bench/_repo.py
+from aiortc import (
     RTCBundlePolicy,
     RTCConfiguration,
     RTCPeerConnection,
     RTCSessionDescription,
 )
-from aiortc.mediastreams import MediaStreamError, MediaStreamTrack  # noqa: E402
-from pydantic import SecretStr  # noqa: E402
-from websockets.asyncio.client import ClientConnection, connect  # noqa: E402
-from websockets.exceptions import ConnectionClosed  # noqa: E402
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+from pydantic import SecretStr
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
 
-from media.rtc import use_host_addresses  # noqa: E402
-from media.speech.models import install, model_dir  # noqa: E402
-from media.speech.vad import VadConfig  # noqa: E402
-from rooms import invites as invites_repo  # noqa: E402
-from rooms import lifecycle  # noqa: E402
-from rooms import participants as participants_repo  # noqa: E402
-from rooms import staff as staff_repo  # noqa: E402
-from rooms.db import make_engine, make_sessionmaker  # noqa: E402
-from rooms.migrate import upgrade  # noqa: E402
-from rooms.models import RoomRole, RoomStatus, StaffRole, utcnow  # noqa: E402
-from server.auth.passwords import hash_secret  # noqa: E402
-from server.auth.tokens import RoomClaims, TokenService  # noqa: E402
-from server.settings import Settings  # noqa: E402
-from server.setup import create_staff_account  # noqa: E402
+from media.rtc import use_host_addresses
+from media.speech.models import install, model_dir
+from media.speech.vad import VadConfig
+from rooms import invites as invites_repo
+from rooms import lifecycle
+from rooms import participants as participants_repo
+from rooms import staff as staff_repo
+from rooms.db import make_engine, make_sessionmaker
+from rooms.migrate import upgrade
+from rooms.models import RoomRole, RoomStatus, StaffRole, utcnow
+from server.auth.passwords import hash_secret
+from server.auth.tokens import RoomClaims, TokenService
+from server.settings import Settings
+from server.setup import create_staff_account
 
 HOST = "127.0.0.1"
 RATE = 16_000

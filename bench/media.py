@@ -17,39 +17,32 @@ to 2 because 8 such streams saturate two cores). One JSON object goes to stdout.
 
 from __future__ import annotations
 
+import argparse
+import asyncio
+import fractions
+import itertools
+import json
+import os
+import statistics
 import sys
-from pathlib import Path
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
 
-# Run as a script, this file's folder comes first on sys.path and this module would shadow the
-# `media` package; put the repository root there instead.
-_HERE = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
-sys.path.insert(0, str(_HERE.parent))
-
-import argparse  # noqa: E402
-import asyncio  # noqa: E402
-import fractions  # noqa: E402
-import itertools  # noqa: E402
-import json  # noqa: E402
-import os  # noqa: E402
-import statistics  # noqa: E402
-import time  # noqa: E402
-from collections.abc import Callable  # noqa: E402
-from dataclasses import dataclass, field  # noqa: E402
-from typing import Any  # noqa: E402
-
-import aiortc  # noqa: E402
-import av  # noqa: E402
-from aiortc import (  # noqa: E402
+import _repo  # noqa: F401 - before the project's imports: see bench/_repo.py
+import aiortc
+import av
+from aiortc import (
     RTCBundlePolicy,
     RTCConfiguration,
     RTCPeerConnection,
     RTCSessionDescription,
 )
-from aiortc.contrib.media import MediaRelay  # noqa: E402
-from aiortc.mediastreams import MediaStreamTrack  # noqa: E402
+from aiortc.contrib.media import MediaRelay
+from aiortc.mediastreams import MediaStreamTrack
 
-from media.rtc import (  # noqa: E402
+from media.rtc import (
     AudioTapOpened,
     MediaConfig,
     MediaEvent,
@@ -58,8 +51,8 @@ from media.rtc import (  # noqa: E402
     Signal,
     use_host_addresses,
 )
-from media.rtc._aiortc import EncodedFrame, on_keyframe_request, tap_encoded_frames  # noqa: E402
-from media.rtc.kinds import is_keyframe  # noqa: E402
+from media.rtc._aiortc import EncodedFrame, on_keyframe_request, tap_encoded_frames
+from media.rtc.kinds import is_keyframe
 
 LOOPBACK = ["127.0.0.1"]
 FPS = 20

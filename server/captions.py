@@ -4,7 +4,8 @@ The media router announces every speaker's audio tap (`MediaRooms.on_audio_tap`)
 participant whose `transcription_consent` is True this service runs one `StreamingRecognizer`
 task, publishes its partial and final captions to everyone admitted, and stores the finals in
 the room's transcript. Anyone else's tap is never iterated: an unread tap decodes nothing and
-keeps only its last few frames, so nothing waits on it.
+keeps only its last few frames, so nothing waits on it. Consent given in the room starts the
+speaker's task on the tap they already have; consent withdrawn stops it and releases the tap.
 
 Recognition runs where `server.speech_backend` says: a Whisper engine loaded once per process,
 on first use, in a worker thread (a model that is not installed switches captions off with one
@@ -24,6 +25,7 @@ import numpy as np
 import numpy.typing as npt
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from media.rtc import AudioTap
 from media.speech import CaptionEvent, StreamingRecognizer
 from rooms import transcripts
 from rooms.models import Admission, Participant
@@ -81,18 +83,23 @@ class CaptionService:
         self._load_lock = asyncio.Lock()
         self._resources = contextlib.AsyncExitStack()
         self._tasks: dict[tuple[str, str], asyncio.Task[int]] = {}
+        self._taps: dict[tuple[str, str], AudioTap] = {}  # every speaker's latest tap
         self.enabled = settings.captions_enabled
         self.disabled_reason: str | None = None if self.enabled else "captions_enabled is off"
 
     # -- the media router's hook ---------------------------------------------------------------
 
-    def on_audio_tap(
-        self, room_id: str, participant_id: str, tap: AsyncIterable[PcmLike]
-    ) -> None:
+    def on_audio_tap(self, room_id: str, participant_id: str, tap: AudioTap) -> None:
         """A speaker's audio tap opened (synchronous: schedules the speaker's task). A newer
         tap of the same speaker replaces the task of the older one."""
         if not self.enabled:
             return
+        for key in [k for k, old in self._taps.items() if old.closed]:
+            del self._taps[key]
+        self._taps[(room_id, participant_id)] = tap
+        self._start(room_id, participant_id, tap)
+
+    def _start(self, room_id: str, participant_id: str, tap: AudioTap) -> None:
         key = (room_id, participant_id)
         previous = self._tasks.pop(key, None)
         if previous is not None:
@@ -102,6 +109,21 @@ class CaptionService:
         )
         self._tasks[key] = task
         task.add_done_callback(lambda t: self._finished(key, t))
+
+    async def consent_changed(self, room_id: str, participant_id: str, consent: bool) -> None:
+        """The participant's consent was just stored: with it, caption the tap they have on
+        this node (from now on); without it, stop at once and stop decoding their audio."""
+        key = (room_id, participant_id)
+        tap = self._taps.get(key)
+        if consent:
+            if self.enabled and tap is not None and not tap.closed:
+                self._start(room_id, participant_id, tap)
+            return
+        task = self._tasks.pop(key, None)
+        if task is not None:
+            await self._cancel([task])
+        if tap is not None:
+            tap.release()
 
     def _finished(self, key: tuple[str, str], task: asyncio.Task[int]) -> None:
         if self._tasks.get(key) is task:
@@ -203,9 +225,12 @@ class CaptionService:
     async def end_room(self, room_id: str) -> None:
         """Stop every caption task of the room (it ended)."""
         await self._cancel([t for k, t in self._tasks.items() if k[0] == room_id])
+        for key in [k for k in self._taps if k[0] == room_id]:
+            del self._taps[key]
 
     async def close(self) -> None:
         await self._cancel(list(self._tasks.values()))
+        self._taps.clear()
         await self._resources.aclose()
 
     async def _cancel(self, tasks: list[asyncio.Task[int]]) -> None:

@@ -36,6 +36,7 @@ class Action(enum.StrEnum):
     MESSAGE_LOBBY = "message_lobby"
     SET_AUTO_ADMIT = "set_auto_admit"
     REMOVE_PARTICIPANT = "remove_participant"
+    SET_OWN_CONSENT = "set_own_consent"
 
 
 _STAFF = frozenset({Role.ADMIN, Role.COUNSELOR, Role.INTERPRETER})
@@ -61,6 +62,7 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.MESSAGE_LOBBY: _HOSTS,
     Action.SET_AUTO_ADMIT: _HOSTS,
     Action.REMOVE_PARTICIPANT: _HOSTS,
+    Action.SET_OWN_CONSENT: _EVERYONE,
 }
 
 

@@ -77,6 +77,11 @@ class AudioTap:
         self._listening = True
         return self
 
+    def release(self) -> None:
+        """Its reader stopped for good: decode nothing more until someone iterates it again."""
+        self._listening = False
+        self._frames.clear()
+
     async def __anext__(self) -> PcmFrame:
         while not self._frames:
             if self._closed:

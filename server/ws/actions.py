@@ -64,6 +64,8 @@ async def handle(message: p.ClientMessage, ctx: Context) -> None:
             await remove(pid, ctx)
         case p.RoomSetAutoAdmit(enabled=enabled):
             await set_auto_admit(enabled, ctx)
+        case p.ConsentSet(transcription=consent):
+            await set_consent(consent, ctx)
         case p.RtcOffer() | p.RtcAnswer() | p.RtcCandidate():
             await handle_rtc(message, ctx.services, ctx.connection)
 
@@ -145,3 +147,17 @@ async def set_auto_admit(enabled: bool, ctx: Context) -> None:
         admitted = await participants_repo.admit_all_waiting(session, room) if enabled else []
     await ctx.services.events.room_changed(room)
     await ctx.services.events.admitted(ctx.room_id, admitted)
+
+
+async def set_consent(consent: bool, ctx: Context) -> None:
+    """The sender's own consent: stored, captions of their speech started or stopped here (the
+    node that holds their peer), and everyone shown who is transcribed."""
+    ctx.require(Action.SET_OWN_CONSENT)
+    async with ctx.services.transaction() as session:
+        person = await participants_repo.get_participant(
+            session, ctx.room_id, ctx.connection.participant_id)
+        changed = person.transcription_consent is not consent
+        await participants_repo.set_transcription_consent(session, person, consent)
+    if changed:
+        await ctx.services.captions.consent_changed(ctx.room_id, person.id, consent)
+    await ctx.services.events.people_changed(ctx.room_id)

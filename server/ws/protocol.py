@@ -72,6 +72,14 @@ class RoomSetAutoAdmit(_Message):
     enabled: bool
 
 
+class ConsentSet(_Message):
+    """The sender's own consent to the transcription (and translation) of what they say:
+    captions of their speech start or stop at once."""
+
+    type: Literal["consent.set"] = "consent.set"
+    transcription: bool
+
+
 class Ping(_Message):
     type: Literal["ping"] = "ping"
     nonce: Annotated[str, Field(max_length=64)] = ""
@@ -107,7 +115,7 @@ class RtcCandidate(_Message):
 
 ClientMessage = Annotated[
     ChatSend | ChatSync | LobbyAdmit | LobbyDeny | LobbyMessage | ParticipantRemove
-    | RoomSetAutoAdmit | Ping | RtcOffer | RtcAnswer | RtcCandidate,
+    | RoomSetAutoAdmit | ConsentSet | Ping | RtcOffer | RtcAnswer | RtcCandidate,
     Field(discriminator="type"),
 ]
 

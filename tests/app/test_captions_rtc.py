@@ -265,3 +265,51 @@ async def test_spanish_speech_from_a_peer_gets_spanish_captions_with_whisper_bas
 ) -> None:
     final = await _speech_round(caption_server, participants, speak, SPANISH, "es", "es")
     assert {"trabajo", "hospital"} <= set(words(final["text"]))
+
+
+def _consent_of(message: dict[str, Any], participant_id: str) -> bool | None:
+    people = {p["id"]: p for p in message["participants"]}
+    consent: bool | None = people[participant_id]["transcription_consent"]
+    return consent
+
+
+@pytest.mark.parametrize("caption_server", ["tiny.en"], indirect=True)
+async def test_consent_given_in_the_room_starts_captions_and_withdrawing_it_stops_them(
+    caption_server: LiveServer, participants: Callable[..., Participant],
+    speak: Speak,  # noqa: F811
+) -> None:
+    counselor, room_id, host_token, (token,) = await asyncio.to_thread(
+        _room, caption_server, [("Carol Later", "en", "no")])
+    listener = participants(room_id, host_token)
+    await listener.open()
+    # declined on the join page; agrees in the room before speaking, withdraws after a sentence
+    speech = speak(ENGLISH, "en-us", 0, 0)
+    audio = np.concatenate([silence(2.0), speech, silence(3.0), speech])
+    speaker = await _speaker(caption_server, participants, room_id, token, audio)
+    services = services_of(caption_server)
+    assert (room_id, speaker.me) not in services.captions.active
+
+    await speaker.send({"type": "consent.set", "transcription": True})
+    await listener.until(lambda m: m["type"] == "presence"
+                         and _consent_of(m, speaker.me) is True)
+    _, final = await _partial_then_final(listener, speaker.me)
+    assert {"window", "meeting"} <= set(words(final["text"]))
+
+    listener.pending = [m for m in listener.pending if m["type"] != "presence"]  # older ones
+    await speaker.send({"type": "consent.set", "transcription": False})
+    await listener.until(lambda m: m["type"] == "presence"
+                         and _consent_of(m, speaker.me) is False)
+    shown = len([c for c in listener.captions() if c["speaker_id"] == speaker.me])
+    assert (room_id, speaker.me) not in services.captions.active
+    track = speaker.track
+    assert track is not None
+    await eventually(lambda: track.finished_at is not None, within=20)
+    await asyncio.sleep(1.5)  # longer than the end-of-speech silence plus a recognition
+    await listener.send({"type": "ping", "nonce": "after"})
+    await listener.expect("pong", nonce="after")
+    # the second sentence was never captioned, and the router stopped decoding their audio
+    assert len([c for c in listener.captions() if c["speaker_id"] == speaker.me]) == shown
+    taps = services.media._routers[room_id].audio_taps()
+    assert taps[speaker.me] and not any(tap.listening for tap in taps[speaker.me])
+    page = await asyncio.to_thread(counselor.http.get, f"/staff/rooms/{room_id}/transcript")
+    assert page.text.count("Carol Later") >= 1 and "meeting" in page.text.lower()

@@ -186,6 +186,10 @@ def remove_participant(actor: Actor) -> bool:
                                "participant_id": _admitted_guest(actor)})
 
 
+def set_own_consent(actor: Actor) -> bool:
+    return _ws_allowed(actor, {"type": "consent.set", "transcription": False})
+
+
 PERFORM: dict[Action, Callable[[Actor], bool]] = {
     action: globals()[action.value] for action in Action
 }

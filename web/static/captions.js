@@ -1,12 +1,16 @@
 // Counsel Room: the caption strip of the room page. room.js dispatches "room:message" on #room
 // for every server message; this module renders `caption` messages into #captions (one line
 // per speaker: the last final text, then the growing partial in grey) and shows whether
-// captions are on (someone in the room consented to transcription, from `presence`).
+// captions are on (someone in the room consented to transcription, from `presence`). Each
+// person sets their own consent here too ("Caption what I say"; staff, who are not asked on
+// a join page, are asked once): `consent.set` starts or stops the captions of their voice.
 "use strict";
 (function () {
   const root = document.getElementById("room");
   const strip = document.getElementById("captions");
   if (!root || !strip) return;
+  const me = root.dataset.participantId;
+  const send = (message) => root.dispatchEvent(new CustomEvent("room:send", { detail: message }));
 
   const SIZE_KEY = "counsel.captionSize";
   const SIZES = [0.875, 1, 1.25, 1.5, 1.75, 2, 2.5];
@@ -33,8 +37,37 @@
   larger.id = "captions-larger";
   smaller.setAttribute("aria-label", "Smaller captions");
   larger.setAttribute("aria-label", "Larger captions");
-  bar.append(status, smaller, larger);
-  strip.before(bar);
+  const consentLabel = el("label", undefined, "check captions-consent");
+  const consentBox = document.createElement("input");
+  consentBox.type = "checkbox";
+  consentBox.id = "captions-consent";
+  consentLabel.append(consentBox, document.createTextNode(" Caption what I say"));
+  bar.append(status, smaller, larger, consentLabel);
+
+  // asked once of whoever has not answered yet (staff entering their room)
+  const ask = el("div", undefined, "captions-ask");
+  ask.id = "captions-ask";
+  ask.hidden = true;
+  const question = el("p", "Live captions: may this session transcribe and translate what you say?");
+  question.id = "captions-ask-text";
+  const yes = el("button", "Yes, caption me", "small");
+  const no = el("button", "No", "small secondary");
+  yes.type = no.type = "button";
+  ask.setAttribute("role", "group");
+  ask.setAttribute("aria-labelledby", question.id);
+  ask.append(question, yes, no);
+  strip.before(bar, ask);
+
+  function setConsent(value) {
+    send({ type: "consent.set", transcription: value });
+  }
+  function showConsent(value) {
+    consentBox.checked = value === true;
+    ask.hidden = value !== null && value !== undefined;
+  }
+  consentBox.addEventListener("change", () => setConsent(consentBox.checked));
+  yes.addEventListener("click", () => { setConsent(true); ask.hidden = true; consentBox.focus(); });
+  no.addEventListener("click", () => { setConsent(false); ask.hidden = true; consentBox.focus(); });
   strip.setAttribute("aria-live", "polite");
   strip.setAttribute("aria-relevant", "additions text");
 
@@ -99,6 +132,11 @@
 
   function onPresence(m) {
     const consenting = m.participants.filter((p) => p.transcription_consent === true);
+    const mine = m.participants.find((p) => p.id === me);
+    if (mine) showConsent(mine.transcription_consent);
+    // a speaker who withdrew consent: their unfinished sentence is not coming
+    const ids = new Set(consenting.map((p) => p.id));
+    lines.forEach((entry, speaker) => { if (!ids.has(speaker)) entry.partial.textContent = ""; });
     const on = consenting.length > 0;
     status.textContent = on
       ? `Captions on (${consenting.map((p) => p.name).join(", ")})`
@@ -111,6 +149,9 @@
     if (!m) return;
     if (m.type === "caption") onCaption(m);
     else if (m.type === "presence") onPresence(m);
+    else if (m.type === "welcome" && m.admission === "admitted") {
+      showConsent(m.you.transcription_consent);
+    }
   });
 
   root.addEventListener("room:closed", () => {

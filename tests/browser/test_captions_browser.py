@@ -1,0 +1,186 @@
+"""Live captions between two real headless Chromiums, through the server's Whisper (tiny.en).
+
+Each browser's fake microphone plays its own espeak-ng sentence (Chromium loops the WAV). The
+worker consented on the join page; the counselor, who is not asked there, answers the room
+page's question. Each page must show the other person's words as captions: the growing partial
+in grey, then the final text. The counselor then withdraws consent with the "Caption what I say"
+switch and the room shows that only the worker is captioned.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import BrowserContext, Page, Playwright, expect, sync_playwright
+
+from media.rtc import TAP_SAMPLE_RATE
+from media.speech.models import install
+from rooms.migrate import upgrade
+from server.services import Services
+from tests.browser.test_media_browser import on_server, open_browser
+from tests.browser.test_room_flow import (
+    assert_fits_phone,
+    create_invitation,
+    enter_room,
+    schedule_and_open,
+    sign_in,
+)
+from tests.conftest import app_settings, seed_staff
+from tests.live import LiveServer
+from tests.speech.conftest import MODELS_DIR, words
+
+pytestmark = pytest.mark.browser
+
+COUNSELOR_SAYS = "Please bring your medical report to the next meeting."
+WORKER_SAYS = "I would like to learn a new job in an office."
+CAPTION_WAIT = 45_000  # ms: a loop of the WAV, the end of speech, one recognition, under load
+
+# every caption message the page got, in order (room.js dispatches them on #room)
+RECORD_CAPTIONS = """
+window.__captions = [];
+document.addEventListener("DOMContentLoaded", () => {
+  const room = document.getElementById("room");
+  if (room) room.addEventListener("room:message", (ev) => {
+    if (ev.detail && ev.detail.type === "caption") window.__captions.push(ev.detail);
+  });
+});
+"""
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    install("tiny.en", MODELS_DIR)
+    url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('live') / 'counsel.db'}"
+    upgrade(url)
+    seed_staff(url)
+    settings = app_settings(url, rtc_host_addresses=["127.0.0.1"], models_dir=MODELS_DIR,
+                            speech_model="tiny.en")
+    server = LiveServer(settings).start()
+    services: Services = server.server.config.app.state.services
+    assert live_models(server, services), services.captions.disabled_reason
+    yield server
+    server.stop()
+
+
+def live_models(server: LiveServer, services: Services) -> bool:
+    """Load the model before any browser speaks (the first load takes seconds)."""
+    assert server.loop is not None
+    future = asyncio.run_coroutine_threadsafe(services.captions.models(), server.loop)
+    return future.result(120) is not None
+
+
+@pytest.fixture(scope="module")
+def playwright(live: LiveServer) -> Iterator[Playwright]:
+    with sync_playwright() as p:  # after the live server: see test_room_flow.py
+        yield p
+
+
+def sentence_wav(root: Path, name: str, text: str) -> Path:
+    """`text` by espeak-ng, 16 kHz mono, with a second of silence before and two after (so
+    each loop of the file is one utterance with a clear end)."""
+    raw, wav = root / f"{name}.raw.wav", root / f"{name}.wav"
+    subprocess.run(["espeak-ng", "-v", "en-us", "-s", "150", "-w", str(raw), text], check=True)
+    subprocess.run(["sox", str(raw), "-r", str(TAP_SAMPLE_RATE), "-c", "1", "-b", "16",
+                    str(wav), "pad", "1.0", "2.0"], check=True)
+    return wav
+
+
+def wait_for_final(page: Page, speaker_id: str, expected: set[str]) -> str:
+    line = page.locator(f'#captions .caption-line[data-speaker-id="{speaker_id}"] .final')
+    expect(line).to_have_text(re.compile(r"\w"), timeout=CAPTION_WAIT)
+    deadline_ms, waited = CAPTION_WAIT, 0
+    text = line.inner_text()
+    while not expected <= set(words(text)) and waited < deadline_ms:
+        page.wait_for_timeout(250)
+        waited += 250
+        text = line.inner_text()
+    assert expected <= set(words(text)), text
+    return text
+
+
+def test_each_page_shows_the_other_persons_words_as_captions(
+        playwright: Playwright, live: LiveServer, tmp_path: Path) -> None:
+    counselor_wav = sentence_wav(tmp_path, "counselor", COUNSELOR_SAYS)
+    worker_wav = sentence_wav(tmp_path, "worker", WORKER_SAYS)
+    contexts: list[BrowserContext] = []
+    try:
+        host_ctx, host, host_problems = open_browser(playwright, live, tmp_path / "host",
+                                                     counselor_wav)
+        contexts.append(host_ctx)
+        host_ctx.add_init_script(RECORD_CAPTIONS)
+        sign_in(host)
+        schedule_and_open(host, "Captions check")
+        link, code = create_invitation(host)
+        enter_room(host)
+        host.get_by_label("Admit automatically").check()
+        host_id = host.locator("#room").get_attribute("data-participant-id") or ""
+        room_id = host.locator("#room").get_attribute("data-room-id") or ""
+
+        # staff are asked on the room page; until they answer, nobody is captioned
+        ask = host.get_by_role("group", name=re.compile("^Live captions"))
+        expect(ask).to_be_visible()
+        expect(host.locator("#captions-status")).to_have_text(
+            "Captions off: nobody has agreed to transcription")
+        ask.get_by_role("button", name="Yes, caption me").click()
+        expect(ask).to_be_hidden()
+        switch = host.get_by_label("Caption what I say")
+        expect(switch).to_be_checked()
+        expect(switch).to_be_focused()
+        expect(host.locator("#captions-status")).to_have_text("Captions on (Counselor Kim)")
+
+        guest_ctx, guest, guest_problems = open_browser(playwright, live, tmp_path / "guest",
+                                                        worker_wav)
+        contexts.append(guest_ctx)
+        guest_ctx.add_init_script(RECORD_CAPTIONS)
+        guest.goto(link)
+        guest.get_by_label("Your name").fill("Maria Lopez")
+        guest.get_by_label("Verification code").fill(code)
+        guest.get_by_label("Your language").select_option("en")
+        guest.get_by_label("Yes, transcribe and translate what I say").check()
+        guest.get_by_role("button", name="Join").click()
+        expect(guest.locator("#media-status")).to_have_text("Media: connected")
+        worker_id = guest.locator("#room").get_attribute("data-participant-id") or ""
+        # the worker answered on the join page: no question for them, their switch is on
+        expect(guest.get_by_role("group", name=re.compile("^Live captions"))).to_be_hidden()
+        expect(guest.get_by_label("Caption what I say")).to_be_checked()
+        for page in (host, guest):
+            expect(page.locator("#captions-status")).to_have_text(
+                re.compile(r"^Captions on \((Counselor Kim, Maria Lopez|Maria Lopez, "
+                           r"Counselor Kim)\)$"))
+
+        # each page shows the other's words: partials (grey) first, then the final text
+        heard_by_host = wait_for_final(host, worker_id, {"job", "office"})
+        heard_by_worker = wait_for_final(guest, host_id, {"medical", "report"})
+        for page, speaker in ((host, worker_id), (guest, host_id)):
+            seen = [c for c in page.evaluate("window.__captions")
+                    if c["speaker_id"] == speaker]
+            first_final = next(i for i, c in enumerate(seen) if c["final"])
+            assert any(not c["final"] for c in seen[:first_final]), seen[:first_final + 1]
+            partial = page.locator(f'#captions .caption-line[data-speaker-id="{speaker}"] '
+                                   ".partial")
+            assert partial.evaluate("(e) => getComputedStyle(e).color") == "rgb(167, 173, 180)"
+            assert partial.get_attribute("aria-hidden") == "true"  # finals only, for readers
+        print(f"counselor's page: {heard_by_host!r}; worker's page: {heard_by_worker!r}")
+
+        # the caption size can be changed (and is kept in the browser)
+        strip = guest.locator("#captions")
+        before = float(strip.get_attribute("data-size") or 0)
+        guest.get_by_role("button", name="Larger captions").click()
+        assert float(strip.get_attribute("data-size") or 0) > before
+        assert_fits_phone(guest)
+
+        # the counselor withdraws: the room shows that only the worker is captioned
+        switch.uncheck()
+        for page in (host, guest):
+            expect(page.locator("#captions-status")).to_have_text("Captions on (Maria Lopez)")
+        services: Services = live.server.config.app.state.services
+        assert on_server(live, lambda: (room_id, host_id) not in services.captions.active)
+        assert host_problems == [] and guest_problems == []
+    finally:
+        for context in contexts:
+            context.close()
