@@ -2,13 +2,16 @@
 
     python bench/chat.py --json                      # 200 clients in 100 rooms, 20 messages each
     python bench/chat.py --clients 40 --rooms 20 --messages 5
+    python bench/chat.py --json --postgres-url postgresql+asyncpg://postgres@127.0.0.1/postgres
 
 The server is the `counsel-room serve` command (uvicorn, websockets-sansio) in a subprocess on a
-free loopback port, with a temporary SQLite database migrated by `rooms.migrate.upgrade` and its
-settings in COUNSEL_* environment variables. Set-up goes straight to that database through the
-project's own functions: one staff counselor, and per room an open auto-admit room, the counselor
-as host and invited workers for the other seats; room tokens are minted with `TokenService` and
-the same secret (this measures chat delivery, not sign-in).
+free loopback port, with a temporary SQLite database (or, with --postgres-url, a temporary
+database on that PostgreSQL server; --redis-url switches the bus to Redis) migrated by
+`rooms.migrate.upgrade` and its settings in COUNSEL_* environment variables. Set-up goes
+straight to that database through the project's own functions: one staff counselor, and per
+room an open auto-admit room, the counselor as host and invited workers for the other seats;
+room tokens are minted with `TokenService` and the same secret (this measures chat delivery,
+not sign-in).
 
 This process then opens one `websockets` client per participant, waits until every socket has
 its welcome and chat history, and has each client send `--messages` `chat.send` frames at
@@ -36,6 +39,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -325,9 +329,35 @@ def rate_limit(rate: float) -> tuple[float, int, bool]:
     return math.ceil(rate * 2), max(burst, math.ceil(rate * 4)), True
 
 
+@contextlib.asynccontextmanager
+async def database(args: argparse.Namespace, workdir: Path) -> AsyncIterator[str]:
+    """A fresh SQLite file, or a fresh database on the PostgreSQL server ``--postgres-url``
+    (dropped afterwards)."""
+    if not args.postgres_url:
+        yield f"sqlite+aiosqlite:///{workdir / 'counsel.db'}"
+        return
+    import asyncpg
+
+    name = f"counsel_bench_{os.urandom(6).hex()}"
+    admin_url = args.postgres_url.replace("postgresql+asyncpg://", "postgresql://")
+    admin = await asyncpg.connect(admin_url)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        try:
+            yield args.postgres_url.rsplit("/", 1)[0] + f"/{name}"
+        finally:
+            await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
 async def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
+    async with database(args, workdir) as db_url:
+        return await run_on(args, workdir, db_url)
+
+
+async def run_on(args: argparse.Namespace, workdir: Path, db_url: str) -> dict[str, Any]:
     per_room = args.clients // args.rooms
-    db_url = f"sqlite+aiosqlite:///{workdir / 'counsel.db'}"
     secret = "bench-" + os.urandom(24).hex()
     per_second, burst, raised = rate_limit(args.rate)
     settings = Settings(database_url=db_url, secret_key=SecretStr(secret), data_dir=workdir)
@@ -337,6 +367,8 @@ async def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("COUNSEL_")}
     env.update(COUNSEL_DATABASE_URL=db_url, COUNSEL_SECRET_KEY=secret,
                COUNSEL_DATA_DIR=str(workdir))
+    if args.redis_url:
+        env.update(COUNSEL_REDIS_URL=args.redis_url)
     if raised:
         env.update(COUNSEL_WS_RATE_PER_SECOND=str(per_second), COUNSEL_WS_RATE_BURST=str(burst))
 
@@ -413,7 +445,9 @@ async def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         "server_cpu_pct": round(100 * server_cpu / duration, 1),
         "bench_cpu_s": round(bench_cpu, 2),
         "rate_limit": {"per_second": per_second, "burst": burst, "raised": raised},
-        "server": "counsel-room serve (uvicorn, ws=websockets-sansio), SQLite, in-process bus",
+        "server": "counsel-room serve (uvicorn, ws=websockets-sansio), "
+                  + ("PostgreSQL" if args.postgres_url else "SQLite") + ", "
+                  + ("Redis bus" if args.redis_url else "in-process bus"),
         "cpus": os.cpu_count(),
         "python": platform.python_version(),
     }
@@ -447,6 +481,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="seconds after the last send before a delivery counts as lost")
     parser.add_argument("--connect-timeout", type=float, default=60.0,
                         help="seconds for all clients to connect")
+    parser.add_argument("--postgres-url", default=None,
+                        help="a PostgreSQL server (postgresql+asyncpg://user@host:port/db) to "
+                             "run on instead of SQLite; the benchmark creates and drops its own "
+                             "database there")
+    parser.add_argument("--redis-url", default=None,
+                        help="deliver through Redis pub/sub (redis://host:port/N) instead of "
+                             "the in-process bus")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
     if args.rooms < 1 or args.clients % args.rooms or args.clients // args.rooms < 2:
