@@ -34,7 +34,8 @@ CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 PHONE: ViewportSize = {"width": 390, "height": 844}
-WAIT = 10_000  # ms, for every expect()
+WAIT = 10_000  # ms, for every expect() and locator action (pages wait on sockets and peers)
+expect.set_options(timeout=WAIT)
 CSP_WATCH = """
 document.addEventListener("securitypolicyviolation", (e) => {
   console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI}`);
