@@ -31,7 +31,7 @@ from rooms import transcripts
 from rooms.models import Admission, Participant
 from server.events import ADMITTED, RoomEvents
 from server.settings import Settings
-from server.speech_backend import SpeechModels, SpeechUnavailable, open_speech
+from server.speech_backend import SpeechModels, SpeechUnavailable, missing_model, open_speech
 from server.ws import protocol as p
 
 log = logging.getLogger(__name__)
@@ -86,6 +86,8 @@ class CaptionService:
         self._taps: dict[tuple[str, str], AudioTap] = {}  # every speaker's latest tap
         self.enabled = settings.captions_enabled
         self.disabled_reason: str | None = None if self.enabled else "captions_enabled is off"
+        if self.enabled and models is None and (reason := missing_model(settings)):
+            self._disable(reason)  # known now, so pages can say so before anyone speaks
 
     # -- the media router's hook ---------------------------------------------------------------
 

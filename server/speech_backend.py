@@ -51,13 +51,26 @@ async def open_speech(settings: Settings, resources: AsyncExitStack) -> SpeechMo
         raise SpeechUnavailable(f"cannot load speech models: {error}") from error
 
 
+def missing_model(settings: Settings) -> str | None:
+    """Why the local engine cannot load (its model is not installed), or None; the pool's
+    workers own the model, so with a pool nothing is missing here."""
+    config = settings.speech_engine_config()
+    if settings.speech_pool_url or is_installed(config):
+        return None
+    return _not_installed(config)
+
+
+def _not_installed(config: EngineConfig) -> str:
+    return (
+        f"speech model {config.model!r} is not installed in {config.models_dir} "
+        f"(run: counsel-room models install {config.model})"
+    )
+
+
 async def load_local(config: EngineConfig) -> SpeechModels:
     """The local engine and VAD, loaded off the event loop (once per process)."""
     if not is_installed(config):
-        raise SpeechUnavailable(
-            f"speech model {config.model!r} is not installed in {config.models_dir} "
-            f"(run: counsel-room models install {config.model})"
-        )
+        raise SpeechUnavailable(_not_installed(config))
     models = await asyncio.to_thread(shared_models, config)
     log.info("captions: %s model %s on %s loaded", config.engine.value, config.model,
              config.device)

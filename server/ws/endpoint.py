@@ -84,7 +84,8 @@ async def _authenticate(services: Services, websocket: WebSocket, room_id: str,
     )
     permissions = [a.value for a in Action if allowed(role, a)]
     connection.send(p.Welcome(you=participant_info(person), admission=person.admission.value,
-                              room=room_info(room), permissions=permissions))
+                              room=room_info(room), permissions=permissions,
+                              captions_available=services.captions.enabled))
     return connection
 
 

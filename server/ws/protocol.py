@@ -147,6 +147,9 @@ class Welcome(_Message):
     admission: str
     room: RoomInfo
     permissions: list[str]
+    captions_available: bool = True
+    """Whether this server can caption speech at all (captions switched on and a speech model
+    installed, or an ASR pool configured)."""
 
 
 class RoomState(_Message):

@@ -109,6 +109,7 @@ def test_consenting_speaker_gets_partial_then_final_captions_and_a_transcript(
     caption_live: LiveServer, room: tuple[Browser, Socket, str], speak: Speak  # noqa: F811
 ) -> None:
     host, listener, room_id = room
+    assert listener.seen[0]["type"] == "welcome" and listener.seen[0]["captions_available"]
     pid = guest(caption_live, host, listener, room_id, "Alice Speaker", transcription="yes")
     services = services_of(caption_live)
     assert services.captions.enabled
@@ -183,3 +184,23 @@ def test_a_model_that_is_not_installed_turns_captions_off(tmp_path: Path) -> Non
     assert asyncio.run(service.models()) is None
     assert not service.enabled and "counsel-room models install tiny.en" in str(
         service.disabled_reason)
+
+
+def test_a_server_without_the_model_tells_each_page_that_captions_are_unavailable(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'counsel.db'}"
+    upgrade(url)
+    seed_staff(url)
+    settings = app_settings(url, models_dir=tmp_path / "no-models", speech_model="tiny.en")
+    server = LiveServer(settings).start()
+    try:
+        host = staff_browser(server, "counselor")
+        room_id = host.create_room()
+        socket = Socket(server.url, room_id, host.enter(room_id).token)
+        welcome = socket.expect("welcome")
+        assert welcome["captions_available"] is False
+        assert "counsel-room models install tiny.en" in str(
+            services_of(server).captions.disabled_reason)
+    finally:
+        server.stop()

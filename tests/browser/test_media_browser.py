@@ -11,6 +11,7 @@ removing the worker and ending the room must close the peers on both sides.
 from __future__ import annotations
 
 import asyncio
+import re
 import shutil
 import subprocess
 import threading
@@ -56,7 +57,10 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('live') / 'counsel.db'}"
     upgrade(url)
     seed_staff(url)
-    server = LiveServer(app_settings(url, rtc_host_addresses=["127.0.0.1"])).start()
+    # no speech model here (tests/browser/test_captions_browser.py has captions)
+    settings = app_settings(url, rtc_host_addresses=["127.0.0.1"],
+                            models_dir=tmp_path_factory.mktemp("no-models"))
+    server = LiveServer(settings).start()
     yield server
     server.stop()
 
@@ -272,6 +276,10 @@ def test_two_browsers_see_each_other_and_the_server_hears_the_worker(
         host.get_by_label("Admit automatically").check()
         host_id = host.locator("#room").get_attribute("data-participant-id") or ""
         room_id = host.locator("#room").get_attribute("data-room-id") or ""
+        # without a model the page says so, and does not ask for consent to captions
+        expect(host.locator("#captions-status")).to_have_text(
+            "Captions unavailable on this server")
+        expect(host.get_by_role("group", name=re.compile("^Live captions"))).to_be_hidden()
 
         # the worker's browser plays sound only after a gesture on the page (the room page has
         # had none: the Join click was on the page before)

@@ -15,6 +15,7 @@
   const SIZE_KEY = "counsel.captionSize";
   const SIZES = [0.875, 1, 1.25, 1.5, 1.75, 2, 2.5];
   const lines = new Map(); // speaker_id -> {line, finalText, partialText, seq}
+  let available = true; // the server can caption (welcome.captions_available)
 
   function el(tag, text, cls) {
     const node = document.createElement(tag);
@@ -63,7 +64,7 @@
   }
   function showConsent(value) {
     consentBox.checked = value === true;
-    ask.hidden = value !== null && value !== undefined;
+    ask.hidden = !available || (value !== null && value !== undefined);
   }
   consentBox.addEventListener("change", () => setConsent(consentBox.checked));
   yes.addEventListener("click", () => { setConsent(true); ask.hidden = true; consentBox.focus(); });
@@ -137,10 +138,10 @@
     // a speaker who withdrew consent: their unfinished sentence is not coming
     const ids = new Set(consenting.map((p) => p.id));
     lines.forEach((entry, speaker) => { if (!ids.has(speaker)) entry.partial.textContent = ""; });
-    const on = consenting.length > 0;
-    status.textContent = on
-      ? `Captions on (${consenting.map((p) => p.name).join(", ")})`
-      : "Captions off: nobody has agreed to transcription";
+    const on = available && consenting.length > 0;
+    if (!available) status.textContent = "Captions unavailable on this server";
+    else if (on) status.textContent = `Captions on (${consenting.map((p) => p.name).join(", ")})`;
+    else status.textContent = "Captions off: nobody has agreed to transcription";
     status.classList.toggle("on", on);
   }
 
@@ -149,8 +150,9 @@
     if (!m) return;
     if (m.type === "caption") onCaption(m);
     else if (m.type === "presence") onPresence(m);
-    else if (m.type === "welcome" && m.admission === "admitted") {
-      showConsent(m.you.transcription_consent);
+    else if (m.type === "welcome") {
+      available = m.captions_available !== false;
+      if (m.admission === "admitted") showConsent(m.you.transcription_consent);
     }
   });
 
