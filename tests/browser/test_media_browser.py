@@ -259,6 +259,42 @@ def wait_for_video(page: Page, pid: str, frames: int, within: float = 20.0) -> d
     raise AssertionError(f"no playing video from {pid}: {seen}; {state}")
 
 
+# records every text the page's connection and media statuses show, in order
+WATCH_STATUS = """() => {
+  window.__status = [];
+  for (const id of ["conn-status", "media-status"]) {
+    const node = document.getElementById(id);
+    new MutationObserver(() => window.__status.push(`${id}: ${node.textContent}`))
+      .observe(node, { childList: true, subtree: true, characterData: true });
+  }
+}"""
+
+
+def drop_socket(live: LiveServer, services: Services, room_id: str, pid: str) -> bool:
+    """Close `pid`'s room socket from the server's side (code 1012, service restart)."""
+
+    async def close() -> bool:
+        sockets = [c for c in services.hub._rooms.get(room_id, ()) if c.participant_id == pid]
+        for connection in sockets:
+            await connection.websocket.close(code=1012)
+        return bool(sockets)
+
+    assert live.loop is not None
+    return asyncio.run_coroutine_threadsafe(close(), live.loop).result(10)
+
+
+def assert_playing(page: Page, pid: str, within: float = 20.0) -> None:
+    """`pid`'s video on `page` is playing now: its decoded frames grow at least 10 a second."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        before = remote_video(page, pid)
+        page.wait_for_timeout(1000)
+        after = remote_video(page, pid)
+        if before and after and after["frames"] >= before["frames"] + 10 and after["luma"] > 20:
+            return
+    raise AssertionError(f"{pid}'s video is not playing: {remote_video(page, pid)}")
+
+
 def test_two_browsers_see_each_other_and_the_server_hears_the_worker(
         playwright: Playwright, live: LiveServer, speech_wav: Path,
         tmp_path: Path) -> None:
@@ -359,6 +395,21 @@ def test_two_browsers_see_each_other_and_the_server_hears_the_worker(
               f"tap {len(received) / TAP_SAMPLE_RATE:.1f} s, envelope correlation "
               f"{correlation:.3f}")
         assert correlation >= 0.9
+
+        # a dropped connection (the server's side of the worker's socket goes away, as on a
+        # restart; Chromium's offline emulation leaves loopback sockets open): the worker's
+        # page reconnects by itself, with a fresh peer, and the video comes back both ways
+        guest.evaluate(WATCH_STATUS)
+        assert drop_socket(live, services, room_id, worker_id)
+        guest.wait_for_function("""() => window.__status.includes(
+          "conn-status: Connection lost — reconnecting…")""")
+        guest.wait_for_function("""() => window.__status.includes(
+          "media-status: Media: waiting for the room")""")  # the old peer is closed
+        expect(guest.locator("#conn-status")).to_have_text("Connected")
+        for page in (host, guest):
+            expect(page.locator("#media-status")).to_have_text("Media: connected")
+        assert_playing(host, worker_id)
+        assert_playing(guest, host_id)
 
         # removing the worker closes their peer on both sides
         host.get_by_role("button", name="Remove Nguyen Van An").click()
