@@ -1,7 +1,8 @@
-"""Import first in every benchmark: puts the repository root on sys.path in place of `bench/`.
+"""Import first in every benchmark: puts the repository root first on sys.path, `bench/` last.
 
 Run as a script (``python bench/NAME.py``), a benchmark's own folder comes first on sys.path,
-where `bench/media.py` would shadow the `media` package.
+where `bench/media.py` would shadow the `media` package; last, it still serves the benchmarks'
+shared modules (`_serve`).
 """
 
 from __future__ import annotations
@@ -12,5 +13,4 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
-sys.path.insert(0, str(ROOT))
+sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != HERE] + [str(HERE)]

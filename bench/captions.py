@@ -53,8 +53,6 @@ import os
 import random
 import re
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -71,6 +69,7 @@ import av
 import numpy as np
 import numpy.typing as npt
 from _repo import ROOT  # before the project's imports: see bench/_repo.py
+from _serve import HOST, Server
 from aiortc import (
     RTCBundlePolicy,
     RTCConfiguration,
@@ -97,12 +96,9 @@ from server.auth.tokens import RoomClaims, TokenService
 from server.settings import Settings
 from server.setup import create_staff_account
 
-HOST = "127.0.0.1"
 RATE = 16_000
 FRAME = 320  # 20 ms
 SPEECH_LEVEL = 328  # -40 dBFS: samples above it are speech
-SERVE = "from server.cli import main; main()"  # the real `counsel-room` console script
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 STAFF_EMAIL = "bench-counselor@example.org"
 MATCH_TOLERANCE_S = 0.3
 MAX_SLOPE = 0.02  # s of final latency per s of run
@@ -325,60 +321,6 @@ async def seed(settings: Settings, rooms: int) -> list[Seat]:
     return seats
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def cpu_seconds(pid: int) -> float:
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK
-
-
-class Server:
-    def __init__(self, env: dict[str, str], workdir: Path) -> None:
-        self.port = free_port()
-        self.log_path = workdir / "server.log"
-        self._log = self.log_path.open("wb")
-        self.process = subprocess.Popen(
-            [sys.executable, "-c", SERVE, "serve", "--host", HOST, "--port", str(self.port)],
-            env=env, cwd=workdir, stdin=subprocess.DEVNULL, stdout=self._log,
-            stderr=subprocess.STDOUT)
-
-    async def wait_ready(self, within: float = 60.0) -> None:
-        deadline = time.monotonic() + within
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"the server exited:\n{self.log_tail()}")
-            with contextlib.suppress(OSError):
-                reader, writer = await asyncio.open_connection(HOST, self.port)
-                writer.write(b"GET /healthz HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n")
-                status = await reader.readline()
-                writer.close()
-                if b" 200 " in status:
-                    return
-            await asyncio.sleep(0.1)
-        raise RuntimeError(f"the server did not start:\n{self.log_tail()}")
-
-    def cpu(self) -> float:
-        return cpu_seconds(self.process.pid)
-
-    def log_tail(self, lines: int = 30) -> str:
-        self._log.flush()
-        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(5)
-        self._log.close()
 
 
 # ---- people -----------------------------------------------------------------------------------

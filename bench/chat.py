@@ -32,10 +32,6 @@ import math
 import os
 import platform
 import random
-import signal
-import socket
-import subprocess
-import sys
 import tempfile
 import time
 from collections import Counter
@@ -46,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 import _repo  # noqa: F401 - before the project's imports: see bench/_repo.py
+from _serve import HOST, Server
 from pydantic import SecretStr
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
@@ -62,12 +59,9 @@ from server.auth.tokens import RoomClaims, TokenService
 from server.settings import Settings
 from server.setup import create_staff_account
 
-HOST = "127.0.0.1"
 STAFF_EMAIL = "bench-counselor@example.org"
 STAFF_PASSWORD = "bench-counselor-password"
 # The real `counsel-room` console script, run by this interpreter.
-SERVE = "from server.cli import main; main()"
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
 # ---- set-up -----------------------------------------------------------------------------------
@@ -119,67 +113,6 @@ async def seed(settings: Settings, rooms: int, per_room: int) -> list[Seat]:
     finally:
         await engine.dispose()
     return seats
-
-
-# ---- the server subprocess --------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process (all its threads), from /proc/<pid>/stat."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK
-
-
-class Server:
-    def __init__(self, env: dict[str, str], workdir: Path) -> None:
-        self.port = free_port()
-        self.log_path = workdir / "server.log"
-        self._log = self.log_path.open("wb")
-        self.process = subprocess.Popen(
-            [sys.executable, "-c", SERVE, "serve", "--host", HOST, "--port", str(self.port)],
-            env=env, cwd=workdir, stdin=subprocess.DEVNULL, stdout=self._log,
-            stderr=subprocess.STDOUT)
-
-    async def wait_ready(self, within: float = 30.0) -> None:
-        deadline = time.monotonic() + within
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"the server exited with {self.process.returncode}:\n"
-                                   f"{self.log_tail()}")
-            with contextlib.suppress(OSError):
-                reader, writer = await asyncio.open_connection(HOST, self.port)
-                writer.write(b"GET /healthz HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n")
-                status = await reader.readline()
-                writer.close()
-                if b" 200 " in status:
-                    return
-            await asyncio.sleep(0.1)
-        raise RuntimeError(f"the server did not start in {within:.0f} s:\n{self.log_tail()}")
-
-    def cpu(self) -> float:
-        return cpu_seconds(self.process.pid)
-
-    def log_tail(self, lines: int = 20) -> str:
-        self._log.flush()
-        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(5)
-        self._log.close()
 
 
 # ---- clients ----------------------------------------------------------------------------------
