@@ -14,14 +14,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import unicodedata
 import wave
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -29,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 from _repo import ROOT  # before the project's imports: see bench/_repo.py
+from _wer import edit_distance, words
 
 from media.speech.config import EngineConfig, EngineKind
 from media.speech.engines import SpeechEngine, load_engine
@@ -91,20 +90,6 @@ def synthesize(clip: Clip, workdir: Path) -> Audio:
     with wave.open(str(out)) as wav:
         samples = np.frombuffer(wav.readframes(wav.getnframes()), np.int16)
     return Audio(clip, samples)
-
-
-def words(text: str) -> list[str]:
-    folded = unicodedata.normalize("NFKC", text).lower()
-    return re.findall(r"[\w']+", folded)
-
-
-def edit_distance(ref: list[str], hyp: list[str]) -> int:
-    row = list(range(len(hyp) + 1))
-    for i, r in enumerate(ref, 1):
-        prev, row[0] = row[0], i
-        for j, h in enumerate(hyp, 1):
-            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (r != h))
-    return row[-1]
 
 
 def wer(pairs: list[tuple[str, str]]) -> float:

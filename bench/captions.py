@@ -51,14 +51,12 @@ import json
 import math
 import os
 import random
-import re
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import unicodedata
 import wave
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -70,6 +68,7 @@ import numpy as np
 import numpy.typing as npt
 from _repo import ROOT  # before the project's imports: see bench/_repo.py
 from _serve import HOST, Server
+from _wer import edit_distance, words
 from aiortc import (
     RTCBundlePolicy,
     RTCConfiguration,
@@ -487,19 +486,6 @@ def match(spoken: list[Spoken], captions: list[Caption], track: SpeechTrack,
 
 
 # ---- word error rate --------------------------------------------------------------------------
-
-
-def words(text: str) -> list[str]:
-    return re.findall(r"[\w']+", unicodedata.normalize("NFKC", text).lower())
-
-
-def edit_distance(ref: list[str], hyp: list[str]) -> int:
-    row = list(range(len(hyp) + 1))
-    for i, r in enumerate(ref, 1):
-        prev, row[0] = row[0], i
-        for j, h in enumerate(hyp, 1):
-            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (r != h))
-    return row[-1]
 
 
 def word_error_rate(outcomes: list[Outcome], unmatched: list[Caption]) -> float:
