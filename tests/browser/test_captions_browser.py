@@ -124,6 +124,7 @@ def test_each_page_shows_the_other_persons_words_as_captions(
         # staff are asked on the room page; until they answer, nobody is captioned
         ask = host.get_by_role("group", name=re.compile("^Live captions"))
         expect(ask).to_be_visible()
+        assert_fits_phone(host)
         expect(host.locator("#captions-status")).to_have_text(
             "Captions off: nobody has agreed to transcription")
         ask.get_by_role("button", name="Yes, caption me").click()
