@@ -32,7 +32,7 @@ from tests.browser.test_room_flow import (
 )
 from tests.conftest import app_settings, seed_staff
 from tests.live import LiveServer
-from tests.speech.conftest import MODELS_DIR, words
+from tests.speech.conftest import MODELS_DIR
 
 pytestmark = pytest.mark.browser
 
@@ -91,16 +91,11 @@ def sentence_wav(root: Path, name: str, text: str) -> Path:
 
 
 def wait_for_final(page: Page, speaker_id: str, expected: set[str]) -> str:
+    """The final text of `speaker_id`'s caption line once it holds every expected word."""
     line = page.locator(f'#captions .caption-line[data-speaker-id="{speaker_id}"] .final')
-    expect(line).to_have_text(re.compile(r"\w"), timeout=CAPTION_WAIT)
-    deadline_ms, waited = CAPTION_WAIT, 0
-    text = line.inner_text()
-    while not expected <= set(words(text)) and waited < deadline_ms:
-        page.wait_for_timeout(250)
-        waited += 250
-        text = line.inner_text()
-    assert expected <= set(words(text)), text
-    return text
+    every_word = "".join(rf"(?=.*\b{re.escape(word)}\b)" for word in sorted(expected))
+    expect(line).to_have_text(re.compile(every_word, re.IGNORECASE), timeout=CAPTION_WAIT)
+    return line.inner_text()
 
 
 def test_each_page_shows_the_other_persons_words_as_captions(
