@@ -17,7 +17,7 @@ from rich.console import Console
 from media.speech import EngineConfig, EngineKind, SpeechEngine, SpeechError, load_engine
 from media.speech.pool import AsrWorker, StreamKeys, WorkerConfig, pool_redis
 from server.settings import Settings
-from server.speech_backend import is_installed, redacted
+from server.speech_backend import is_installed, not_installed, redacted
 
 log = logging.getLogger(__name__)
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -43,8 +43,7 @@ def asr_worker(
         _fail("set COUNSEL_SPEECH_POOL_URL to the pool's Redis (e.g. redis://redis:6379/0)", 2)
     config = _engine_config(settings, model, engine, device)
     if not is_installed(config):
-        _fail(f"speech model {config.model!r} is not installed in {config.models_dir} "
-              f"(run: counsel-room models install {config.model})", 1)
+        _fail(not_installed(config), 1)
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     engines = _load_engines(config, concurrency)
     worker_config = WorkerConfig(claim_after_s=claim_after or settings.speech_pool_claim_after_s)

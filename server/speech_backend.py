@@ -57,10 +57,11 @@ def missing_model(settings: Settings) -> str | None:
     config = settings.speech_engine_config()
     if settings.speech_pool_url or is_installed(config):
         return None
-    return _not_installed(config)
+    return not_installed(config)
 
 
-def _not_installed(config: EngineConfig) -> str:
+def not_installed(config: EngineConfig) -> str:
+    """What to tell someone whose model is not installed, and what to run."""
     return (
         f"speech model {config.model!r} is not installed in {config.models_dir} "
         f"(run: counsel-room models install {config.model})"
@@ -70,7 +71,7 @@ def _not_installed(config: EngineConfig) -> str:
 async def load_local(config: EngineConfig) -> SpeechModels:
     """The local engine and VAD, loaded off the event loop (once per process)."""
     if not is_installed(config):
-        raise SpeechUnavailable(_not_installed(config))
+        raise SpeechUnavailable(not_installed(config))
     models = await asyncio.to_thread(shared_models, config)
     log.info("captions: %s model %s on %s loaded", config.engine.value, config.model,
              config.device)
