@@ -59,7 +59,6 @@ import tempfile
 import time
 import wave
 from dataclasses import dataclass, field
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +66,7 @@ import av
 import numpy as np
 import numpy.typing as npt
 from _repo import ROOT  # before the project's imports: see bench/_repo.py
+from _seed import seed_rooms
 from _serve import HOST, Server
 from _wer import edit_distance, words
 from aiortc import (
@@ -83,22 +83,12 @@ from websockets.exceptions import ConnectionClosed
 from media.rtc import use_host_addresses
 from media.speech.models import install, model_dir
 from media.speech.vad import VadConfig
-from rooms import invites as invites_repo
-from rooms import lifecycle
-from rooms import participants as participants_repo
-from rooms import staff as staff_repo
-from rooms.db import make_engine, make_sessionmaker
 from rooms.migrate import upgrade
-from rooms.models import RoomRole, RoomStatus, StaffRole, utcnow
-from server.auth.passwords import hash_secret
-from server.auth.tokens import RoomClaims, TokenService
 from server.settings import Settings
-from server.setup import create_staff_account
 
 RATE = 16_000
 FRAME = 320  # 20 ms
 SPEECH_LEVEL = 328  # -40 dBFS: samples above it are speech
-STAFF_EMAIL = "bench-counselor@example.org"
 MATCH_TOLERANCE_S = 0.3
 MAX_SLOPE = 0.02  # s of final latency per s of run
 MAX_GROWTH_S = 0.5  # last third's median final latency over the first third's
@@ -286,40 +276,10 @@ class Seat:
 async def seed(settings: Settings, rooms: int) -> list[Seat]:
     """One counselor; `rooms` open rooms, each with the counselor (host) and one speaker who
     consented to transcription."""
-    password = "bench-counselor-password"
-    await create_staff_account(settings, STAFF_EMAIL, "Bench Counselor", StaffRole.COUNSELOR,
-                               password)
-    tokens = TokenService(settings.secret_key.get_secret_value())
-    ttl = timedelta(minutes=settings.room_token_ttl_minutes)
-    engine = make_engine(settings.database_url)
-    seats = []
-    try:
-        async with make_sessionmaker(engine)() as session, session.begin():
-            staff = await staff_repo.find_staff_by_email(session, STAFF_EMAIL)
-            assert staff is not None
-            for r in range(rooms):
-                room = await lifecycle.create_room(
-                    session, title=f"Captions bench {r}", starts_at=utcnow(), languages=["en"],
-                    created_by=staff.id, auto_admit=True)
-                await lifecycle.transition(session, room, RoomStatus.OPEN)
-                host = await participants_repo.join_as_staff(session, room=room, staff=staff,
-                                                             language="en")
-                invite = await invites_repo.create_invite(
-                    session, room=room, role=RoomRole.WORKER, label=f"Speaker {r}",
-                    code_hash=hash_secret("123456"), expires_at=utcnow() + timedelta(days=1),
-                    created_by=staff.id)
-                speaker = await participants_repo.join_with_invite(
-                    session, room=room, invite=invite, display_name=f"Speaker {r}",
-                    language="en", transcription_consent=True)
-                seats.append(Seat(
-                    room.id, speaker.id,
-                    tokens.room_token(RoomClaims(speaker.id, room.id, speaker.role.value), ttl),
-                    tokens.room_token(RoomClaims(host.id, room.id, host.role.value), ttl)))
-    finally:
-        await engine.dispose()
-    return seats
-
-
+    seeded = await seed_rooms(settings, rooms=rooms, workers=1, title="Captions bench",
+                              worker_name="Speaker", consent=True)
+    return [Seat(room.room_id, room.workers[0].participant_id, room.workers[0].token,
+                 room.host.token) for room in seeded]
 
 
 # ---- people -----------------------------------------------------------------------------------

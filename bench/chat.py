@@ -37,32 +37,18 @@ import time
 from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import _repo  # noqa: F401 - before the project's imports: see bench/_repo.py
+from _seed import seed_rooms
 from _serve import HOST, Server
 from pydantic import SecretStr
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from rooms import invites as invites_repo
-from rooms import lifecycle
-from rooms import participants as participants_repo
-from rooms import staff as staff_repo
-from rooms.db import make_engine, make_sessionmaker
 from rooms.migrate import upgrade
-from rooms.models import RoomRole, RoomStatus, StaffRole, utcnow
-from server.auth.passwords import hash_secret
-from server.auth.tokens import RoomClaims, TokenService
 from server.settings import Settings
-from server.setup import create_staff_account
-
-STAFF_EMAIL = "bench-counselor@example.org"
-STAFF_PASSWORD = "bench-counselor-password"
-# The real `counsel-room` console script, run by this interpreter.
-
 
 # ---- set-up -----------------------------------------------------------------------------------
 
@@ -79,39 +65,12 @@ class Seat:
 
 async def seed(settings: Settings, rooms: int, per_room: int) -> list[Seat]:
     """One counselor; `rooms` open auto-admit rooms with the counselor and invited workers."""
-    await create_staff_account(settings, STAFF_EMAIL, "Bench Counselor", StaffRole.COUNSELOR,
-                               STAFF_PASSWORD)
-    tokens = TokenService(settings.secret_key.get_secret_value())
-    ttl = timedelta(minutes=settings.room_token_ttl_minutes)
-    code_hash = hash_secret("123456")
     seats: list[Seat] = []
-    engine = make_engine(settings.database_url)
-    try:
-        async with make_sessionmaker(engine)() as session, session.begin():
-            staff = await staff_repo.find_staff_by_email(session, STAFF_EMAIL)
-            assert staff is not None
-            for r in range(rooms):
-                room = await lifecycle.create_room(
-                    session, title=f"Bench room {r}", starts_at=utcnow(), languages=["en"],
-                    created_by=staff.id, auto_admit=True)
-                await lifecycle.transition(session, room, RoomStatus.OPEN)
-                people = [await participants_repo.join_as_staff(session, room=room, staff=staff,
-                                                                language="en")]
-                for w in range(per_room - 1):
-                    invite = await invites_repo.create_invite(
-                        session, room=room, role=RoomRole.WORKER, label=f"Worker {r}.{w}",
-                        code_hash=code_hash, expires_at=utcnow() + timedelta(days=1),
-                        created_by=staff.id)
-                    people.append(await participants_repo.join_with_invite(
-                        session, room=room, invite=invite, display_name=f"Worker {r}.{w}",
-                        language="en"))
-                for person in people:
-                    token = tokens.room_token(
-                        RoomClaims(person.id, room.id, person.role.value), ttl)
-                    seats.append(Seat(len(seats), r, room.id, person.id, person.role.value,
-                                      token))
-    finally:
-        await engine.dispose()
+    for r, room in enumerate(await seed_rooms(settings, rooms=rooms, workers=per_room - 1,
+                                              title="Bench room")):
+        for member in (room.host, *room.workers):
+            seats.append(Seat(len(seats), r, room.room_id, member.participant_id, member.role,
+                              member.token))
     return seats
 
 
