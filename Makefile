@@ -21,7 +21,7 @@ install: $(STAMP)
 
 run: install
 	$(BIN)/counsel-room db upgrade
-	$(BIN)/counsel-room models install tiny.en
+	$(BIN)/counsel-room models install whisper-base
 	$(BIN)/counsel-room demo
 	$(BIN)/counsel-room serve
 

@@ -23,13 +23,16 @@ encodes and sends a frame as soon as it has it). Start of speech likewise with t
 sample. `final_*` = end of speech -> the utterance's final caption at the listener's socket;
 `first_partial_*` = start of speech -> its first partial there.
 
-Captions are matched to what was spoken by their `t_start`/`t_end` (seconds of the speaker's
-audio as the server's recognizer counted it): one constant offset per speaker is found by voting
-over all (final, utterance) pairs, then each caption goes to the utterance its span overlaps
-most. An utterance with no final is lost; `wer` compares the finals with the spoken texts
-(lost ones count as deletions, finals matching nothing as insertions).
+Captions are matched to what was spoken by their `t_start`/`t_end` (seconds on the session's
+clock: where the recognizer's stream began, plus the audio it counted): one constant offset per
+speaker is found by voting over all (final, utterance) pairs, then each final goes to the
+utterance its span overlaps most and each partial to its final's utterance (same
+`utterance_id`; by overlap when its utterance got no final). An utterance with no final is lost;
+`wer` compares the finals with the spoken texts (lost ones count as deletions, finals matching
+nothing as insertions).
 
-Phases: a warm-up utterance (the model loads on the first speaker), the latency run (one speaker,
+Phases: a warm-up utterance (the server loads the model as it starts; the first recognitions
+are still slower), the latency run (one speaker,
 `--utterances` sentences with 1.0-2.0 s of silence between), then the capacity search: N = 2, 3,
 ... `--max-speakers` simultaneous speakers (one room each, every speaker a separate peer talking
 continuously: 0.7-1.2 s pauses, `--load-seconds` of speech each, partials on as always). A run
@@ -289,10 +292,13 @@ async def seed(settings: Settings, rooms: int) -> list[Seat]:
 class Caption:
     at: float
     speaker_id: str
+    utterance_id: str
+    rev: int
     final: bool
     text: str
     t_start: float
     t_end: float
+    """Seconds on the session's clock."""
 
 
 class Person:
@@ -335,8 +341,9 @@ class Person:
                 kind = message["type"]
                 if kind == "caption":
                     self.captions.append(Caption(
-                        at, message["speaker_id"], message["final"], message["text"],
-                        message["t_start"], message["t_end"]))
+                        at, message["speaker_id"], message["utterance_id"], message["rev"],
+                        message["final"], message["text"], message["t_start"],
+                        message["t_end"]))
                 elif kind == "welcome":
                     self.me = message["you"]["id"]
                     self._welcome.set()
@@ -419,15 +426,18 @@ def match(spoken: list[Spoken], captions: list[Caption], track: SpeechTrack,
         return outcomes, []
     offset = _offset(spoken, finals)
     unmatched = []
-    for caption in captions:
+    by_utterance: dict[str, Outcome] = {}  # a partial goes where its utterance's final went
+    for caption in sorted(captions, key=lambda c: not c.final):
         start = caption.t_start * RATE + offset
         end = max(caption.t_end * RATE + offset, start + 1)
-        best = max(outcomes, key=lambda o: _overlap(start, end, o.spoken.start, o.spoken.end))
+        best = by_utterance.get(caption.utterance_id) or max(
+            outcomes, key=lambda o: _overlap(start, end, o.spoken.start, o.spoken.end))
         if _overlap(start, end, best.spoken.start, best.spoken.end) <= 0:
             if caption.final and caption.text.strip():
                 unmatched.append(caption)
             continue
         if caption.final:
+            by_utterance[caption.utterance_id] = best
             if caption.text.strip():
                 best.finals.append(caption)
         else:
@@ -612,7 +622,7 @@ async def bench(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     started = time.monotonic()
     try:
         await server.wait_ready()
-        # warm-up: the first speaker makes the server load the model
+        # warm-up: the first recognitions of a fresh engine are slower
         warm = program([clips[0]], 3.0, (1.0, 1.0), rng)
         warmup = await speak(server, url, seats[:1], [warm], deadline_s=60)
         # latency: one speaker, --utterances sentences with silences between

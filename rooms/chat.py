@@ -8,15 +8,22 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from rooms.errors import NotAdmitted
 from rooms.lifecycle import ensure_not_ended
-from rooms.models import Admission, ChatMessage, Participant, Room
+from rooms.models import Admission, ChatMessage, ChatTranslation, Participant, Room
 
 HISTORY_PAGE = 500
 
 
 async def post_message(
-    session: AsyncSession, *, room: Room, sender: Participant, client_id: str, text: str
+    session: AsyncSession,
+    *,
+    room: Room,
+    sender: Participant,
+    client_id: str,
+    text: str,
+    language: str = "",
 ) -> tuple[ChatMessage, bool]:
-    """Store a message; returns it and whether it is new (a retried client_id is not)."""
+    """Store a message written in ``language``; returns it and whether it is new (a retried
+    client_id is not)."""
     ensure_not_ended(room)
     if sender.admission is not Admission.ADMITTED:
         raise NotAdmitted("you can chat once you are admitted")
@@ -25,7 +32,8 @@ async def post_message(
         return existing, False
     seq = await _next_seq(session, room.id)
     message = ChatMessage(
-        room_id=room.id, seq=seq, sender_id=sender.id, client_id=client_id, text=text
+        room_id=room.id, seq=seq, sender_id=sender.id, client_id=client_id, text=text,
+        language=language,
     )
     try:
         async with session.begin_nested():
@@ -65,3 +73,52 @@ async def history(
         .limit(limit)
     )
     return list((await session.execute(query)).scalars())
+
+
+async def latest(session: AsyncSession, room_id: str, *, limit: int) -> list[ChatMessage]:
+    """The room's last ``limit`` messages, oldest first."""
+    query = (
+        select(ChatMessage)
+        .where(ChatMessage.room_id == room_id)
+        .order_by(ChatMessage.seq.desc())
+        .limit(limit)
+    )
+    return list(reversed((await session.execute(query)).scalars().all()))
+
+
+async def add_translations(
+    session: AsyncSession, message_id: str, translations: dict[str, tuple[str, str]]
+) -> None:
+    """Keep ``{language: (text, route)}`` beside the message; a language it already has is
+    left as it is (the first stored translation is the one everyone saw)."""
+    if not translations:
+        return
+    have = set(
+        (
+            await session.execute(
+                select(ChatTranslation.language).where(ChatTranslation.message_id == message_id)
+            )
+        ).scalars()
+    )
+    for language, (text, route) in translations.items():
+        if language in have:
+            continue
+        try:
+            async with session.begin_nested():
+                session.add(ChatTranslation(
+                    message_id=message_id, language=language, text=text, route=route))
+        except IntegrityError:
+            continue  # another node stored this language first
+
+
+async def translations_of(
+    session: AsyncSession, message_ids: list[str]
+) -> dict[str, dict[str, ChatTranslation]]:
+    """``{message_id: {language: translation}}`` for the given messages."""
+    found: dict[str, dict[str, ChatTranslation]] = {mid: {} for mid in message_ids}
+    if not message_ids:
+        return found
+    query = select(ChatTranslation).where(ChatTranslation.message_id.in_(message_ids))
+    for row in (await session.execute(query)).scalars():
+        found[row.message_id][row.language] = row
+    return found

@@ -152,6 +152,9 @@ class Participant(Base):
     role: Mapped[RoomRole] = mapped_column(_enum(RoomRole, "room_role"))
     display_name: Mapped[str] = mapped_column(String(120))
     language: Mapped[str] = mapped_column(String(16), default="")
+    """The language the participant speaks (captions of their voice are recognized in it)."""
+    reading_language: Mapped[str] = mapped_column(String(16), default="")
+    """The language captions and chat are shown to them in ("" = their spoken language)."""
     admission: Mapped[Admission] = mapped_column(_enum(Admission, "admission"))
     invite_id: Mapped[str | None] = mapped_column(ForeignKey("invites.id"), nullable=True)
     staff_id: Mapped[str | None] = mapped_column(ForeignKey("staff_users.id"), nullable=True)
@@ -175,12 +178,30 @@ class ChatMessage(Base):
     sender_id: Mapped[str] = mapped_column(ForeignKey("participants.id"))
     client_id: Mapped[str] = mapped_column(String(64))
     text: Mapped[str] = mapped_column(Text)
+    language: Mapped[str] = mapped_column(String(16), default="")
+    """The language the message was written in (declared by the sender's language)."""
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class ChatTranslation(Base):
+    """A machine translation of one chat message into one reader's language, kept beside it so
+    history, reconnects and other nodes show the same text."""
+
+    __tablename__ = "chat_translations"
+    __table_args__ = (UniqueConstraint("message_id", "language"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    message_id: Mapped[str] = mapped_column(ForeignKey("chat_messages.id", ondelete="CASCADE"))
+    language: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Text)
+    route: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class TranscriptEntry(Base):
-    """One final caption of a consenting speaker; times are seconds from the speaker's stream
-    start."""
+    """One final caption of a consenting speaker; times are seconds on the session's clock
+    (from the room's opening); ``translations`` maps a language to
+    ``{"text": ..., "route": ...}``."""
 
     __tablename__ = "transcript_entries"
 
@@ -194,4 +215,7 @@ class TranscriptEntry(Base):
     text: Mapped[str] = mapped_column(Text)
     t_start: Mapped[float] = mapped_column(Float)
     t_end: Mapped[float] = mapped_column(Float)
+    utterance_id: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True,
+                                                     index=True)
+    translations: Mapped[dict[str, dict[str, str]]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

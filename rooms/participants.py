@@ -43,13 +43,14 @@ async def join_with_invite(
         if existing.admission in (Admission.DENIED, Admission.REMOVED):
             raise Conflict("the host did not admit you to this session")
         existing.display_name = display_name.strip()
-        existing.language = language
+        existing.language = existing.reading_language = language
         existing.transcription_consent = transcription_consent
         await session.flush()
         return existing
     participant = Participant(
-        room_id=room.id, role=invite.role, display_name=display_name.strip(), language=language,
-        admission=_initial_admission(room), invite_id=invite.id, connections=0,
+        room_id=room.id, role=invite.role, display_name=display_name.strip(),
+        language=language, reading_language=language, admission=_initial_admission(room),
+        invite_id=invite.id, connections=0,
         transcription_consent=transcription_consent,
     )
     if participant.admission is Admission.ADMITTED:
@@ -76,7 +77,8 @@ async def join_as_staff(
         return existing
     participant = Participant(
         room_id=room.id, role=staff_room_role(staff), display_name=staff.display_name,
-        language=language, admission=Admission.ADMITTED, staff_id=staff.id,
+        language=language, reading_language=language, admission=Admission.ADMITTED,
+        staff_id=staff.id,
         admitted_at=utcnow(), connections=0,
     )
     session.add(participant)
@@ -172,3 +174,30 @@ async def set_transcription_consent(
     participant.transcription_consent = consent
     await session.flush()
     return participant
+
+
+def reading_language(participant: Participant) -> str:
+    """The language a participant reads captions and chat in (their spoken one by default)."""
+    return participant.reading_language or participant.language
+
+
+async def set_reading_language(
+    session: AsyncSession, participant: Participant, language: str
+) -> Participant:
+    participant.reading_language = language
+    await session.flush()
+    return participant
+
+
+async def reading_languages(
+    session: AsyncSession, room_id: str, *, online_only: bool = False
+) -> set[str]:
+    """The reading languages of the room's admitted participants (those with a socket open,
+    with ``online_only``): what captions and chat must be translated into."""
+    query = select(Participant).where(
+        Participant.room_id == room_id, Participant.admission == Admission.ADMITTED
+    )
+    if online_only:
+        query = query.where(Participant.connections > 0)
+    people = (await session.execute(query)).scalars()
+    return {language for person in people if (language := reading_language(person))}

@@ -10,6 +10,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from media.rtc import use_host_addresses
+from server import metrics
 from server.errors import install_error_handlers
 from server.routes import health, join, room_page, rooms_admin, staff_accounts, staff_auth
 from server.security import SecurityHeaders
@@ -28,6 +29,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         with use_host_addresses(settings.rtc_host_addresses):
             async with open_services(settings) as services:
                 app.state.services = services
+                app.state.metrics_registry = metrics.registry_for(services)
                 yield
 
     app = FastAPI(title="Counsel Room", lifespan=lifespan, docs_url=None, redoc_url=None)
@@ -39,7 +41,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
-    for module in (health, staff_auth, rooms_admin, staff_accounts, join, room_page, endpoint):
+    for module in (health, metrics, staff_auth, rooms_admin, staff_accounts, join, room_page,
+                   endpoint):
         app.include_router(module.router)
     install_error_handlers(app)
     return app

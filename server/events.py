@@ -31,7 +31,9 @@ def channel(room_id: str) -> str:
 def participant_info(participant: Participant) -> p.ParticipantInfo:
     return p.ParticipantInfo(
         id=participant.id, name=participant.display_name, role=participant.role.value,
-        language=participant.language, online=participant.connections > 0,
+        language=participant.language,
+        reading_language=participants_repo.reading_language(participant),
+        online=participant.connections > 0,
         transcription_consent=participant.transcription_consent,
     )
 

@@ -37,6 +37,7 @@ class Action(enum.StrEnum):
     SET_AUTO_ADMIT = "set_auto_admit"
     REMOVE_PARTICIPANT = "remove_participant"
     SET_OWN_CONSENT = "set_own_consent"
+    SET_READING_LANGUAGE = "set_reading_language"
 
 
 _STAFF = frozenset({Role.ADMIN, Role.COUNSELOR, Role.INTERPRETER})
@@ -63,6 +64,7 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.SET_AUTO_ADMIT: _HOSTS,
     Action.REMOVE_PARTICIPANT: _HOSTS,
     Action.SET_OWN_CONSENT: _EVERYONE,
+    Action.SET_READING_LANGUAGE: _EVERYONE,
 }
 
 

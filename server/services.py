@@ -15,6 +15,8 @@ from server.captions import CaptionService
 from server.events import RoomEvents
 from server.media_rooms import MediaRooms
 from server.settings import Settings
+from server.translations import RoomTranslations
+from server.ws import protocol as p
 from server.ws.hub import RoomHub
 
 
@@ -29,6 +31,7 @@ class Services:
     hub: RoomHub
     media: MediaRooms
     captions: CaptionService
+    translations: RoomTranslations
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
@@ -52,18 +55,22 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
     hub = RoomHub(bus)
     events = RoomEvents(bus, sessions)
     media = MediaRooms(settings, events)
-    captions = CaptionService(settings, sessions, events)
+    translations = await RoomTranslations.open(settings, sessions)
+    captions = CaptionService(settings, sessions, events, translations=translations)
     if captions.enabled:
         media.on_audio_tap(captions.on_audio_tap)
+        captions.start(on_state=lambda state: hub.broadcast_local(p.CaptionsStatus(state=state)))
     services = Services(
         settings=settings, engine=engine, sessions=sessions, bus=bus,
         tokens=TokenService(settings.secret_key.get_secret_value()),
         events=events, hub=hub, media=media, captions=captions,
+        translations=translations,
     )
     try:
         yield services
     finally:
         await services.captions.close()
+        await services.translations.aclose()
         await services.media.close()
         await hub.close()
         await bus.close()

@@ -10,6 +10,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from media.speech.config import EngineConfig, EngineKind
+from translation.paths import DEFAULT_INDEX_URL
 
 DEVELOPMENT_SECRET = "development-only-secret-change-me"
 
@@ -25,6 +26,11 @@ class Settings(BaseSettings):
         default=None, description="Base URL used in invite links; the request's URL when unset."
     )
     timezone: str = Field(default="UTC", description="Zone for entering and showing times.")
+    staff_language: str = Field(
+        default="en", min_length=2, max_length=16,
+        description="The language staff speak and read in a room until they choose another "
+        "(a code of the join page's list, e.g. ko).",
+    )
     host: str = "127.0.0.1"
     port: int = 8000
 
@@ -33,6 +39,16 @@ class Settings(BaseSettings):
     data_dir: Path = Path("var")
     models_dir: Path = Field(default=Path("var/models"), description="Installed speech models.")
 
+    translation_dir: Path | None = Field(
+        default=None,
+        description="Installed translation models (Argos packs, multilingual models); "
+        "<models_dir>/translation when unset.",
+    )
+    translation_index_url: str = Field(
+        default=DEFAULT_INDEX_URL,
+        description="The Argos package index `models install argos` downloads packs from.",
+    )
+
     captions_enabled: bool = Field(
         default=True, description="Live captions of consenting speakers (needs an installed model)."
     )
@@ -40,7 +56,9 @@ class Settings(BaseSettings):
         default=EngineKind.FASTER_WHISPER, description="faster-whisper or openai-whisper."
     )
     speech_model: str = Field(
-        default="tiny.en", description="An installed model name (models_dir) or a model path."
+        default="whisper-base",
+        description="An installed model name (models_dir) or a model path; the default is "
+        "multilingual, so nobody's speech is forced through an English-only model.",
     )
     speech_device: str = Field(default="cpu", description="cpu, cuda, cuda:1, ...")
     speech_compute_type: str = Field(default="int8", description="faster-whisper compute type.")
@@ -58,6 +76,11 @@ class Settings(BaseSettings):
     speech_pool_claim_after_s: float = Field(
         default=10.0, gt=0,
         description="Workers take over a job left pending this long by a worker that stopped.",
+    )
+
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="Bearer token for GET /metrics; unset: only scrapers on loopback may read it.",
     )
 
     invite_ttl_hours: float = Field(default=72, gt=0)
@@ -124,6 +147,11 @@ class Settings(BaseSettings):
             device=self.speech_device, compute_type=self.speech_compute_type,
             beam_size=self.speech_beam_size, cpu_threads=self.speech_cpu_threads,
         )
+
+    @property
+    def translation_path(self) -> Path:
+        """Where translation models are installed (``translation_dir`` or a default)."""
+        return self.translation_dir or self.models_dir / "translation"
 
     @property
     def speech_multilingual(self) -> bool:

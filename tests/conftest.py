@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -88,7 +89,13 @@ def seed_staff(database_url: str) -> None:
         asyncio.run(create_staff_account(settings, email, name, role, password))
 
 
+NO_MODELS = Path(tempfile.gettempdir()) / "counsel-room-tests-no-models"
+
+
 def app_settings(database_url: str, **overrides: object) -> Settings:
+    """Test settings; no models unless a test names a models or translation directory (never
+    the developer's own `var/models`, which `make run` fills)."""
+    overrides.setdefault("models_dir", NO_MODELS)
     return Settings(database_url=database_url, secret_key="test-secret-" + "x" * 32,
                     **overrides)  # type: ignore[arg-type]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 from collections.abc import AsyncIterable, AsyncIterator
 from dataclasses import dataclass, field
@@ -63,6 +64,9 @@ class StreamingRecognizer:
     iterable and yields partial captions while an utterance grows and a final one at its end,
     in order; at the end of the frames the open utterance is finalized and the iterator ends.
     The language is the one given, or the first one detected in a final caption, kept after.
+    Each utterance has its own id, made when the VAD opens it, and its captions a growing
+    ``rev``; times are ``clock_start_s`` (where the stream's first sample lies on the caller's
+    clock, e.g. the session's) plus the seconds of audio read before.
     ``engine`` is a local ``SpeechEngine`` or an ``AsrPoolClient`` (the worker pool).
     A recognition that fails with a ``SpeechError`` (the pool's Redis went away, no worker
     answered) loses that one caption and the stream goes on (``failures`` counts them; a
@@ -79,6 +83,7 @@ class StreamingRecognizer:
         speaker_id: str,
         language: str | None = None,
         config: StreamingConfig | None = None,
+        clock_start_s: float = 0.0,
     ) -> None:
         self._engine = engine
         self._vad_model = vad_model
@@ -86,8 +91,8 @@ class StreamingRecognizer:
         self.speaker_id = speaker_id
         self.language = language
         self.config = config or StreamingConfig()
+        self.clock_start_s = clock_start_s
         self.failures = 0
-        self._seq = 0
         self._early: _EarlyFinal | None = None
 
     async def captions(
@@ -194,6 +199,7 @@ class StreamingRecognizer:
     async def _final(self, tracker: UtteranceTracker, utterance: Utterance) -> CaptionEvent | None:
         assert utterance.end is not None
         early, self._early = self._early, None
+        audio = np.array(tracker.audio_of(utterance), copy=True)  # kept with the final
         result: Transcript | None
         if (
             early is not None
@@ -202,14 +208,15 @@ class StreamingRecognizer:
         ):
             result = early.result
         else:
-            result = await self._recognize(tracker.audio_of(utterance), final=True)
+            result = await self._recognize(audio, final=True)
         tracker.forget_old_audio()
         text, language = (result.text, result.language) if result else ("", "")
         if text and self.language is None:
             self.language = language
         if not text and not utterance.partials:  # an empty final replaces the partials shown
             return None
-        return self._event(CaptionKind.FINAL, utterance, language, text, end=utterance.end)
+        event = self._event(CaptionKind.FINAL, utterance, language, text, end=utterance.end)
+        return dataclasses.replace(event, audio=audio)
 
     async def _recognize(
         self, audio: FloatAudio, *, beam_size: int | None = None, final: bool = False
@@ -231,15 +238,16 @@ class StreamingRecognizer:
     def _event(
         self, kind: CaptionKind, utterance: Utterance, language: str, text: str, *, end: int
     ) -> CaptionEvent:
-        self._seq += 1
+        utterance.rev += 1
         return CaptionEvent(
             room_id=self.room_id,
             speaker_id=self.speaker_id,
-            seq=self._seq,
+            utterance_id=utterance.id,
+            rev=utterance.rev,
             utterance=utterance.index,
             language=self.language or language,
             text=text,
             kind=kind,
-            t_start=round(seconds(utterance.start), 3),
-            t_end=round(seconds(end), 3),
+            t_start=round(self.clock_start_s + seconds(utterance.start), 3),
+            t_end=round(self.clock_start_s + seconds(end), 3),
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections import deque
 from dataclasses import dataclass
 
@@ -12,11 +13,16 @@ from media.speech.vad import WINDOW, VadConfig, VadEvent, VadEventKind
 
 @dataclass(slots=True)
 class Utterance:
-    """Speech from ``start`` to ``end`` (sample indices; ``end`` None while it grows)."""
+    """Speech from ``start`` to ``end`` (sample indices; ``end`` None while it grows).
+
+    ``id`` names the utterance wherever its captions go (made when the VAD opens it, unique
+    across streams and nodes); ``rev`` counts the captions sent about it."""
 
     index: int
     start: int
+    id: str = ""
     end: int | None = None
+    rev: int = 0
     recognized_to: int = 0  # audio end of the latest partial recognition
     partials: int = 0
     pause_from: int | None = None  # where the speaker's current pause began, while it lasts
@@ -40,7 +46,7 @@ class UtteranceTracker:
 
     def apply(self, event: VadEvent) -> None:
         if event.kind is VadEventKind.SPEECH_START:
-            self.current = Utterance(self._count, event.sample)
+            self.current = Utterance(self._count, event.sample, uuid.uuid4().hex)
             self._count += 1
         elif self.current is not None:
             self.current.end = min(event.sample, self.buffer.end)

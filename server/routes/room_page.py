@@ -14,6 +14,7 @@ from rooms.models import Admission, Participant
 from server.auth.tokens import RoomClaims
 from server.deps import DbDep, MaybeStaffDep, ServicesDep
 from server.errors import Forbidden
+from server.languages import LANGUAGES
 from server.permissions import Action, allowed, role_of_staff
 from server.sessions import participation, remember_participation
 from server.templating import render
@@ -21,7 +22,7 @@ from server.templating import render
 router = APIRouter(tags=["rooms"])
 
 
-async def _participant(request: Request, room_id: str, db: DbDep,
+async def _participant(request: Request, room_id: str, db: DbDep, services: ServicesDep,
                        staff: MaybeStaffDep) -> Participant:
     room = await lifecycle.get_room(db, room_id)
     lifecycle.ensure_not_ended(room)
@@ -36,7 +37,8 @@ async def _participant(request: Request, room_id: str, db: DbDep,
         if person is not None:
             raise Forbidden("The host did not admit you to this session.")
     if staff is not None and allowed(role_of_staff(staff.role), Action.ENTER_ROOM_AS_STAFF):
-        person = await participants_repo.join_as_staff(db, room=room, staff=staff)
+        person = await participants_repo.join_as_staff(
+            db, room=room, staff=staff, language=services.settings.staff_language)
         remember_participation(request, room_id, person.id)
         return person
     raise Forbidden("Open the invitation link you were sent to join this session.")
@@ -50,10 +52,11 @@ def _token(services: ServicesDep, person: Participant) -> str:
 @router.get("/rooms/{room_id}")
 async def room(request: Request, room_id: str, db: DbDep, services: ServicesDep,
                staff: MaybeStaffDep) -> Response:
-    person = await _participant(request, room_id, db, staff)
+    person = await _participant(request, room_id, db, services, staff)
     room = await lifecycle.get_room(db, room_id)
     return render(request, "room.html", {
         "room": room, "me": person, "token": _token(services, person), "staff": staff,
+        "languages": LANGUAGES, "reading": participants_repo.reading_language(person),
     })
 
 
@@ -61,5 +64,5 @@ async def room(request: Request, room_id: str, db: DbDep, services: ServicesDep,
 async def room_token(request: Request, room_id: str, db: DbDep, services: ServicesDep,
                      staff: MaybeStaffDep) -> dict[str, str]:
     """A fresh socket token for reconnecting (the page's token may have expired)."""
-    person = await _participant(request, room_id, db, staff)
+    person = await _participant(request, room_id, db, services, staff)
     return {"token": _token(services, person), "participant_id": person.id}

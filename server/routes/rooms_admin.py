@@ -213,9 +213,11 @@ async def auto_admit(room_id: str, db: DbDep, staff: StaffDep, services: Service
 
 
 @router.post("/staff/rooms/{room_id}/enter", dependencies=[CsrfDep])
-async def enter_room(request: Request, room_id: str, db: DbDep, staff: StaffDep) -> Response:
+async def enter_room(request: Request, room_id: str, db: DbDep, services: ServicesDep,
+                     staff: StaffDep) -> Response:
     require(staff, Action.ENTER_ROOM_AS_STAFF)
     room = await lifecycle.get_room(db, room_id)
-    participant = await participants_repo.join_as_staff(db, room=room, staff=staff)
+    participant = await participants_repo.join_as_staff(
+        db, room=room, staff=staff, language=services.settings.staff_language)
     remember_participation(request, room.id, participant.id)
     return RedirectResponse(f"/rooms/{room.id}", status_code=303)

@@ -10,6 +10,7 @@ from rooms import participants as participants_repo
 from rooms.errors import Conflict, DomainError
 from rooms.models import Admission, ChatMessage, Participant, utcnow
 from server.events import ADMITTED, HOSTS, to_participant
+from server.languages import is_supported
 from server.permissions import Action, allowed
 from server.services import Services
 from server.ws import protocol as p
@@ -37,11 +38,15 @@ class Context:
             raise Forbidden("wait until the host admits you")
 
 
-def chat_item(message: ChatMessage, sender: Participant) -> p.ChatItem:
+def chat_item(
+    message: ChatMessage,
+    sender: Participant,
+    translations: dict[str, p.MachineTranslation] | None = None,
+) -> p.ChatItem:
     return p.ChatItem(
         id=message.id, seq=message.seq, sender_id=sender.id, sender_name=sender.display_name,
         sender_role=sender.role.value, client_id=message.client_id, text=message.text,
-        sent_at=message.sent_at,
+        sent_at=message.sent_at, lang=message.language, translations=translations or {},
     )
 
 
@@ -66,6 +71,8 @@ async def handle(message: p.ClientMessage, ctx: Context) -> None:
             await set_auto_admit(enabled, ctx)
         case p.ConsentSet(transcription=consent):
             await set_consent(consent, ctx)
+        case p.ReadingSet(language=language):
+            await set_reading_language(language, ctx)
         case p.RtcOffer() | p.RtcAnswer() | p.RtcCandidate():
             await handle_rtc(message, ctx.services, ctx.connection)
 
@@ -82,10 +89,12 @@ async def send_chat(message: p.ChatSend, ctx: Context) -> None:
         sender = await participants_repo.get_participant(
             session, ctx.room_id, ctx.connection.participant_id)
         stored, created = await chat_repo.post_message(
-            session, room=room, sender=sender, client_id=message.client_id, text=text)
+            session, room=room, sender=sender, client_id=message.client_id, text=text,
+            language=sender.language)
         item = chat_item(stored, sender)
     ctx.connection.send(p.ChatAck(client_id=item.client_id, id=item.id, seq=item.seq))
     if created:
+        item = await ctx.services.translations.chat_item(ctx.room_id, item)
         await ctx.services.events.send(ctx.room_id, ADMITTED,
                                        p.ChatMessageOut(message=item))
     else:
@@ -160,4 +169,23 @@ async def set_consent(consent: bool, ctx: Context) -> None:
         await participants_repo.set_transcription_consent(session, person, consent)
     if changed:
         await ctx.services.captions.consent_changed(ctx.room_id, person.id, consent)
+    await ctx.services.events.people_changed(ctx.room_id)
+
+
+async def set_reading_language(language: str, ctx: Context) -> None:
+    """The sender's own reading language: stored, and the room's chat so far translated into
+    it (kept beside each message) before everyone is told (`presence`): a page that sees its
+    reading language change asks for the chat again (`chat.sync`) and gets it translated."""
+    ctx.require(Action.SET_READING_LANGUAGE)
+    if not is_supported(language):
+        raise p.ProtocolError("unsupported_language",
+                              f"{language!r} is not a language this service offers",
+                              ref="reading.set")
+    async with ctx.services.transaction() as session:
+        person = await participants_repo.get_participant(
+            session, ctx.room_id, ctx.connection.participant_id)
+        await participants_repo.set_reading_language(session, person, language)
+    ctx.connection.reading_language = language
+    ctx.services.translations.readers_changed(ctx.room_id)
+    await ctx.services.translations.translate_history(ctx.room_id, language)
     await ctx.services.events.people_changed(ctx.room_id)

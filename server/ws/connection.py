@@ -20,6 +20,7 @@ from starlette.websockets import WebSocket, WebSocketState
 
 from server.permissions import Action, Role, allowed
 from server.ws import protocol as p
+from server.ws.reading import for_reader
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,10 @@ class Connection:
     queue_size: int = 512
     rtc_config: Callable[[], BaseModel] | None = None
     """The `rtc.config` message for this participant, sent whenever they are admitted."""
+    reading_language: str = ""
+    """Captions and chat reach this client translated into this language."""
+    every_translation: bool = False
+    """Interpreters get every translation of each caption and chat message."""
     last_seq: int = 0
     _queue: asyncio.Queue[tuple[str, Any]] = field(init=False)
     overflowed: bool = field(default=False, init=False)
@@ -56,6 +61,8 @@ class Connection:
             return
         message = event["msg"]
         kind = message["type"]
+        if kind == "presence":
+            self._follow_reading_language(message)
         if kind == "lobby.admitted" and message["participant_id"] == self.participant_id:
             self.admitted = True
             self._put("admitted", message)
@@ -66,6 +73,12 @@ class Connection:
             self._put("final", message)
         elif kind not in FINAL_MESSAGES:
             self._put("send", message)
+
+    def _follow_reading_language(self, presence: dict[str, Any]) -> None:
+        """A reading language changed on another socket (or node) of this participant."""
+        for person in presence.get("participants", ()):
+            if person.get("id") == self.participant_id and person.get("reading_language"):
+                self.reading_language = person["reading_language"]
 
     def _for_me(self, audience: dict[str, str]) -> bool:
         kind = audience.get("kind")
@@ -141,6 +154,8 @@ class Connection:
 
     async def _write(self, message: dict[str, Any]) -> None:
         if self.websocket.application_state is WebSocketState.CONNECTED:
+            message = for_reader(message, self.reading_language,
+                                 every_language=self.every_translation)
             await self.websocket.send_text(json.dumps(message, separators=(",", ":")))
 
     async def _close(self, code: int, reason: str) -> None:

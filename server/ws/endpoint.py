@@ -16,7 +16,7 @@ from rooms.errors import DomainError
 from rooms.models import Admission, RoomStatus
 from server.auth.tokens import TokenError
 from server.events import participant_info, room_info
-from server.permissions import Action, allowed, role_in_room
+from server.permissions import Action, Role, allowed, role_in_room
 from server.services import Services
 from server.ws import protocol as p
 from server.ws.actions import Context, chat_item, handle
@@ -81,11 +81,15 @@ async def _authenticate(services: Services, websocket: WebSocket, room_id: str,
         load_history=lambda after: _load_history(services, room_id, after),
         queue_size=services.settings.ws_send_queue,
         rtc_config=lambda: rtc_config(services, person.id),
+        reading_language=participants_repo.reading_language(person),
+        every_translation=role is Role.INTERPRETER,
     )
     permissions = [a.value for a in Action if allowed(role, a)]
     connection.send(p.Welcome(you=participant_info(person), admission=person.admission.value,
                               room=room_info(room), permissions=permissions,
-                              captions_available=services.captions.enabled))
+                              captions_available=services.captions.enabled,
+                              captions_state=services.captions.state,
+                              captions_languages=services.captions.languages))
     return connection
 
 
@@ -94,7 +98,14 @@ async def _load_history(services: Services, room_id: str,
     async with services.sessions() as session:
         messages = await chat_repo.history(session, room_id, after_seq=after_seq)
         people = {x.id: x for x in await participants_repo.list_participants(session, room_id)}
-    items = [chat_item(m, people[m.sender_id]) for m in messages]
+        stored = await chat_repo.translations_of(session, [m.id for m in messages])
+    items = [
+        chat_item(m, people[m.sender_id], {
+            language: p.MachineTranslation(text=t.text, route=t.route)
+            for language, t in stored[m.id].items()
+        })
+        for m in messages
+    ]
     return items, len(messages) < chat_repo.HISTORY_PAGE
 
 

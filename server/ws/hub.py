@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+from pydantic import BaseModel
+
 from rooms.bus import EventBus, Handler
 from server.events import channel
 from server.ws.connection import Connection
@@ -40,6 +42,13 @@ class RoomHub:
     def _dispatch(self, room_id: str, event: dict[str, Any]) -> None:
         for connection in list(self._rooms.get(room_id, ())):
             connection.deliver(event)
+
+    def broadcast_local(self, message: BaseModel) -> None:
+        """Send `message` to every socket of this node, of every room (news about the node
+        itself, such as its captions becoming ready)."""
+        for conns in self._rooms.values():
+            for connection in conns:
+                connection.send(message)
 
     def resync_all(self) -> None:
         """After the bus was away, every socket fetches the chat it may have missed."""

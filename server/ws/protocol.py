@@ -80,6 +80,13 @@ class ConsentSet(_Message):
     transcription: bool
 
 
+class ReadingSet(_Message):
+    """The sender's reading language: captions and chat reach them translated into it."""
+
+    type: Literal["reading.set"] = "reading.set"
+    language: Annotated[str, Field(min_length=2, max_length=16)]
+
+
 class Ping(_Message):
     type: Literal["ping"] = "ping"
     nonce: Annotated[str, Field(max_length=64)] = ""
@@ -115,7 +122,7 @@ class RtcCandidate(_Message):
 
 ClientMessage = Annotated[
     ChatSend | ChatSync | LobbyAdmit | LobbyDeny | LobbyMessage | ParticipantRemove
-    | RoomSetAutoAdmit | ConsentSet | Ping | RtcOffer | RtcAnswer | RtcCandidate,
+    | RoomSetAutoAdmit | ConsentSet | ReadingSet | Ping | RtcOffer | RtcAnswer | RtcCandidate,
     Field(discriminator="type"),
 ]
 
@@ -128,6 +135,8 @@ class ParticipantInfo(BaseModel):
     name: str
     role: str
     language: str
+    reading_language: str = ""
+    """The language this person reads captions and chat in."""
     online: bool = False
     transcription_consent: bool | None = None
 
@@ -149,7 +158,13 @@ class Welcome(_Message):
     permissions: list[str]
     captions_available: bool = True
     """Whether this server can caption speech at all (captions switched on and a speech model
-    installed, or an ASR pool configured)."""
+    installed, or an ASR pool configured): `captions_state` is not "unavailable"."""
+    captions_state: CaptionsState = "ready"
+    """Captions are "starting" while the speech model loads (no speech is lost meanwhile: it
+    is captioned once the model is there, and every socket then gets `captions.status`)."""
+    captions_languages: list[str] | None = None
+    """The spoken languages this server captions (None: any); a speaker of another language is
+    not captioned and pages say so."""
 
 
 class RoomState(_Message):
@@ -201,7 +216,20 @@ class Removed(_Message):
     message: str = "The host has removed you from this session."
 
 
+class MachineTranslation(BaseModel):
+    """A machine translation of a caption or chat message into one reader's language;
+    `route` says how it was made (`direct`, `pivot`, `multilingual`, `whisper`)."""
+
+    model_config = ConfigDict(frozen=True)
+    text: str
+    route: str
+
+
 class ChatItem(BaseModel):
+    """A chat message in its original language (`lang`) with its translations. Each reader's
+    socket keeps only the translation into their reading language; `no_route` lists reading
+    languages this server has no translation route into from `lang`."""
+
     model_config = ConfigDict(frozen=True)
     id: str
     seq: int
@@ -211,6 +239,9 @@ class ChatItem(BaseModel):
     client_id: str
     text: str
     sent_at: datetime
+    lang: str = ""
+    translations: dict[str, MachineTranslation] = Field(default_factory=dict)
+    no_route: list[str] = Field(default_factory=list)
 
 
 class ChatMessageOut(_Message):
@@ -301,25 +332,51 @@ class RtcDropped(_Message):
 
 
 class Caption(_Message):
-    """Live caption of a consenting speaker (to everyone admitted). Partials of an utterance
-    are replaced by later partials and by its final; `seq` grows per speaker; times are seconds
-    from the start of the speaker's audio."""
+    """Live caption of a consenting speaker (to everyone admitted), one message per revision
+    of an utterance: partials while it grows, then its final (`final`), or `abandoned` when no
+    final will come (consent withdrawn mid-sentence: pages remove its partial). A page keeps
+    each `utterance_id`'s highest `rev` and never replaces a final by a partial. Times are
+    seconds on the session's clock (from the room's opening)."""
 
     type: Literal["caption"] = "caption"
     speaker_id: str
     speaker_name: str
-    seq: int
+    utterance_id: str
+    """Unique in the room, the same from the utterance's first partial to its final."""
+    rev: int
+    """Grows with every message about the utterance (partials, final, later updates)."""
+    final: bool
+    abandoned: bool = False
     lang: str
     text: str
-    final: bool
     t_start: float
     t_end: float
+    translations: dict[str, MachineTranslation] = Field(default_factory=dict)
+    """Machine translations into the room's reading languages (each reader's socket keeps only
+    theirs). A partial may lack one (the engine was busy: the next will have it); a final's
+    translation by Whisper comes in a later revision of the same utterance."""
+    no_route: list[str] = Field(default_factory=list)
+    """Reading languages this server cannot translate `lang` into (pages show a note)."""
+    pending: list[str] = Field(default_factory=list)
+    """Reading languages whose translation of this final follows in a later revision."""
+
+
+CaptionsState = Literal["starting", "ready", "unavailable"]
+
+
+class CaptionsStatus(_Message):
+    """This server's captions changed state (sent to every socket of the node; e.g. "ready"
+    once the speech model has loaded)."""
+
+    type: Literal["captions.status"] = "captions.status"
+    state: CaptionsState
 
 
 ServerMessage = Annotated[
     Welcome | RoomState | RoomEnded | Presence | WaitingList | LobbyWaiting | LobbyNote
     | LobbyAdmitted | LobbyDenied | Removed | ChatMessageOut | ChatHistory | ChatAck | Pong
-    | Error | RtcConfig | RtcServerOffer | RtcServerAnswer | RtcState | RtcDropped | Caption,
+    | Error | RtcConfig | RtcServerOffer | RtcServerAnswer | RtcState | RtcDropped | Caption
+    | CaptionsStatus,
     Field(discriminator="type"),
 ]
 

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import fractions
+import itertools
+import re
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Collection, Iterator
 from typing import Any
 
 import av
@@ -110,6 +112,22 @@ class Participant(RtcClient):
         await self.expect("rtc.answer")
         await self.expect("rtc.state", within=15, participant_id=self.me, state="connected")
 
+    async def restart(self, track: SpeechTrack) -> None:
+        """What a page does after a network change: a new peer connection, offered with
+        `restart`, in place of the old one (closed once the new offer is sent)."""
+        old, old_track = self.pc, self.track
+        self.pc = RTCPeerConnection(
+            RTCConfiguration(iceServers=[], bundlePolicy=RTCBundlePolicy.MAX_BUNDLE))
+        self.pc.on("track", self._on_track)
+        self.track = track
+        self.pc.addTransceiver(track, direction="sendrecv")
+        await self.pc.setLocalDescription(await self.pc.createOffer())
+        await self.send({"type": "rtc.offer", "sdp": self.pc.localDescription.sdp,
+                         "restart": True})
+        if old_track is not None:
+            old_track.stop()
+        await old.close()
+
     def captions(self) -> list[dict[str, Any]]:
         """Caption messages seen so far (taken or not)."""
         return [m for m in self.pending if m["type"] == "caption"]
@@ -187,7 +205,7 @@ async def _partial_then_final(listener: Participant, speaker_id: str) -> tuple[
     partial = await listener.expect("caption", within=30, speaker_id=speaker_id)
     assert partial["final"] is False
     final = await listener.expect("caption", within=30, speaker_id=speaker_id, final=True)
-    assert partial["seq"] < final["seq"]
+    assert partial["utterance_id"] == final["utterance_id"] and partial["rev"] < final["rev"]
     assert 0 < final["t_start"] < final["t_end"]
     return partial, final
 
@@ -265,6 +283,73 @@ async def test_spanish_speech_from_a_peer_gets_spanish_captions_with_whisper_bas
 ) -> None:
     final = await _speech_round(caption_server, participants, speak, SPANISH, "es", "es")
     assert {"trabajo", "hospital"} <= set(words(final["text"]))
+
+
+def _caption(speaker_id: str, *, final: bool, heard: str, not_of: Collection[str] = ()
+             ) -> Callable[[dict[str, Any]], bool]:
+    """A caption of the speaker (a final or a partial) that holds the word `heard`, of an
+    utterance not in `not_of`."""
+    return lambda m: (m["type"] == "caption" and m["speaker_id"] == speaker_id
+                      and m["final"] is final and heard in words(m["text"])
+                      and m["utterance_id"] not in not_of)
+
+
+@pytest.mark.parametrize("caption_server", ["tiny.en"], indirect=True)
+async def test_a_peer_restart_or_a_reconnect_mid_sentence_loses_no_caption(
+    caption_server: LiveServer, participants: Callable[..., Participant],
+    speak: Speak,  # noqa: F811
+) -> None:
+    """The page replaces its peer mid-sentence (`rtc.offer` with `restart`), later its socket
+    drops mid-sentence and it comes back: each cut sentence gets its final from what was
+    heard and reaches the transcript; what follows has new utterance ids, later on the
+    session's clock."""
+    counselor, room_id, host_token, (token,) = await asyncio.to_thread(
+        _room, caption_server, [("Gina Moves", "en", "yes")])
+    listener = participants(room_id, host_token)
+    await listener.open()
+    english, other = speak(ENGLISH, "en-us", 0, 0), speak(ENGLISH_BASE, "en-us", 0, 0)
+    speaker = await _speaker(caption_server, participants, room_id, token,
+                             np.concatenate([silence(0.8), english, english]))
+    me = speaker.me
+
+    # 1. a new peer connection mid-sentence
+    partial = await listener.until(_caption(me, final=False, heard="open"), within=30)
+    await speaker.restart(SpeechTrack(np.concatenate(
+        [silence(0.8), other, silence(1.5), english, english])))
+    cut = await listener.expect("caption", within=30, speaker_id=me, final=True,
+                                utterance_id=partial["utterance_id"])
+    assert "open" in words(cut["text"])
+    services = services_of(caption_server)
+    await eventually(lambda: len(services.media._routers[room_id].audio_taps()[me]) == 1, 5)
+    after_restart = await listener.until(_caption(me, final=True, heard="hospital"), within=30)
+    assert cut["t_end"] < after_restart["t_start"]
+
+    # 2. the socket drops mid-sentence; the page reconnects with a new peer
+    seen = {cut["utterance_id"], after_restart["utterance_id"]}
+    partial = await listener.until(_caption(me, final=False, heard="open", not_of=seen),
+                                   within=30)
+    await speaker.close()
+    cut_again = await listener.expect("caption", within=30, speaker_id=me, final=True,
+                                      utterance_id=partial["utterance_id"])
+    assert "open" in words(cut_again["text"])
+    back = await _speaker(caption_server, participants, room_id, token,
+                          np.concatenate([silence(0.8), other]))
+    assert back.me == me
+    after_reconnect = await listener.until(_caption(me, final=True, heard="hospital",
+                                                    not_of=seen), within=30)
+    finals = [cut, after_restart, cut_again, after_reconnect]
+    assert len({f["utterance_id"] for f in finals}) == 4
+    assert all(a["t_end"] < b["t_start"] for a, b in itertools.pairwise(finals))
+
+    # the transcript holds every final (each stored just after it is sent), in spoken order
+    async def transcript() -> list[str]:
+        page = await asyncio.to_thread(counselor.http.get, f"/staff/rooms/{room_id}/transcript")
+        return re.findall(r'data-utterance-id="(\w+)"', page.text)
+
+    async with asyncio.timeout(10):
+        while len(stored := await transcript()) < len(finals):  # noqa: ASYNC110 - stored by the server
+            await asyncio.sleep(0.1)
+    assert stored == [f["utterance_id"] for f in finals]
 
 
 def _consent_of(message: dict[str, Any], participant_id: str) -> bool | None:

@@ -190,6 +190,10 @@ def set_own_consent(actor: Actor) -> bool:
     return _ws_allowed(actor, {"type": "consent.set", "transcription": False})
 
 
+def set_reading_language(actor: Actor) -> bool:
+    return _ws_allowed(actor, {"type": "reading.set", "language": "vi"})
+
+
 PERFORM: dict[Action, Callable[[Actor], bool]] = {
     action: globals()[action.value] for action in Action
 }

@@ -91,10 +91,12 @@ def sentence_wav(root: Path, name: str, text: str) -> Path:
 
 
 def wait_for_final(page: Page, speaker_id: str, expected: set[str]) -> str:
-    """The final text of `speaker_id`'s caption line once it holds every expected word."""
-    line = page.locator(f'#captions .caption-line[data-speaker-id="{speaker_id}"] .final')
+    """The final text of one of `speaker_id`'s caption lines once one holds every expected
+    word (the strip keeps a speaker's last few lines)."""
     every_word = "".join(rf"(?=.*\b{re.escape(word)}\b)" for word in sorted(expected))
-    expect(line).to_have_text(re.compile(every_word, re.IGNORECASE), timeout=CAPTION_WAIT)
+    line = page.locator(f'#captions .caption-line[data-speaker-id="{speaker_id}"] .final'
+                        ).filter(has_text=re.compile(every_word, re.IGNORECASE)).first
+    expect(line).to_be_attached(timeout=CAPTION_WAIT)
     return line.inner_text()
 
 
@@ -156,9 +158,11 @@ def test_each_page_shows_the_other_persons_words_as_captions(
             seen = [c for c in page.evaluate("window.__captions")
                     if c["speaker_id"] == speaker]
             first_final = next(i for i, c in enumerate(seen) if c["final"])
-            assert any(not c["final"] for c in seen[:first_final]), seen[:first_final + 1]
+            utterance = seen[first_final]["utterance_id"]
+            assert any(not c["final"] and c["utterance_id"] == utterance
+                       for c in seen[:first_final]), seen[:first_final + 1]
             partial = page.locator(f'#captions .caption-line[data-speaker-id="{speaker}"] '
-                                   ".partial")
+                                   ".partial").first
             assert partial.evaluate("(e) => getComputedStyle(e).color") == "rgb(167, 173, 180)"
             assert partial.get_attribute("aria-hidden") == "true"  # finals only, for readers
         print(f"counselor's page: {heard_by_host!r}; worker's page: {heard_by_worker!r}")
@@ -180,3 +184,87 @@ def test_each_page_shows_the_other_persons_words_as_captions(
     finally:
         for context in contexts:
             context.close()
+
+
+def silent_wav(root: Path) -> Path:
+    wav = root / "silence.wav"
+    subprocess.run(["sox", "-n", "-r", str(TAP_SAMPLE_RATE), "-c", "1", "-b", "16", str(wav),
+                    "trim", "0", "3"], check=True)
+    return wav
+
+
+def caption(speaker_id: str, utterance_id: str, rev: int, text: str, t_start: float,
+            *, final: bool = False, abandoned: bool = False) -> dict[str, object]:
+    return {"v": 1, "type": "caption", "speaker_id": speaker_id, "speaker_name": "Counselor Kim",
+            "utterance_id": utterance_id, "rev": rev, "final": final, "abandoned": abandoned,
+            "lang": "en", "text": text, "t_start": t_start, "t_end": t_start + 2,
+            "translations": {}}
+
+
+DISPATCH = """(messages) => {
+  const room = document.getElementById("room");
+  for (const m of messages) room.dispatchEvent(new CustomEvent("room:message", { detail: m }));
+}"""
+
+
+def test_caption_lines_follow_utterances_across_reconnects_and_consent(
+        playwright: Playwright, live: LiveServer, tmp_path: Path) -> None:
+    """The page as the server drives it around a reconnect: a new stream's captions start at
+    rev 1 again with new utterance ids and must show (the page used to drop them as "older");
+    a sentence finalised late by a replaced peer takes its place by time; stale revisions and
+    partials after a final change nothing; an abandoned sentence disappears; the server's
+    "starting" state shows until it is ready."""
+    context, page, problems = open_browser(playwright, live, tmp_path / "page",
+                                           silent_wav(tmp_path))
+    try:
+        sign_in(page)
+        schedule_and_open(page, "Caption lines")
+        enter_room(page)
+        page.get_by_role("button", name="Yes, caption me").click()
+        status = page.locator("#captions-status")
+        expect(status).to_have_text("Captions on (Counselor Kim)")
+        me = page.locator("#room").get_attribute("data-participant-id") or ""
+        lines = page.locator(f'#captions .caption-line[data-speaker-id="{me}"]')
+
+        page.evaluate(DISPATCH, [{"v": 1, "type": "captions.status", "state": "starting"}])
+        expect(status).to_have_text("Captions starting…")
+        page.evaluate(DISPATCH, [{"v": 1, "type": "captions.status", "state": "ready"}])
+        expect(status).to_have_text("Captions on (Counselor Kim)")
+
+        page.evaluate(DISPATCH, [
+            caption(me, "a", 1, "hello", 5.0), caption(me, "a", 2, "hello there", 5.0),
+            caption(me, "a", 3, "Hello there.", 5.0, final=True),
+            caption(me, "a", 2, "hello th", 5.0),  # a stale partial: the final stays
+            caption(me, "b", 1, "and then", 9.0),  # the peer is replaced mid-sentence ...
+            # ... the new stream starts over at rev 1, with new utterances
+            caption(me, "c", 1, "new words", 12.0),
+        ])
+        expect(lines).to_have_text(["Counselor Kim: Hello there.",
+                                    "Counselor Kim: and then", "Counselor Kim: new words"])
+        partial = lines.nth(1).locator(".partial")
+        assert partial.get_attribute("aria-hidden") == "true"
+        assert partial.evaluate("(e) => getComputedStyle(e).color") == "rgb(167, 173, 180)"
+
+        page.evaluate(DISPATCH, [
+            caption(me, "b", 2, "And then we left.", 9.0, final=True),  # the old tap's final
+            caption(me, "c", 2, "New words here.", 12.0, final=True),
+            caption(me, "c", 1, "new words", 12.0),  # late: ignored
+            caption(me, "e", 1, "Late but earlier.", 11.0, final=True),  # placed by time
+        ])
+        # the last three lines of the speaker, in the order they were spoken
+        expect(lines).to_have_text(["Counselor Kim: And then we left.",
+                                    "Counselor Kim: Late but earlier.",
+                                    "Counselor Kim: New words here."])
+        page.evaluate(DISPATCH, [caption(me, "d", 1, "I would rather", 15.0)])
+        expect(lines).to_have_text(["Counselor Kim: Late but earlier.",
+                                    "Counselor Kim: New words here.",
+                                    "Counselor Kim: I would rather"])
+        # consent withdrawn mid-sentence: the server abandons it and the partial goes
+        page.evaluate(DISPATCH, [caption(me, "d", 2, "", 15.0, abandoned=True),
+                                 caption(me, "d", 1, "I would rather", 15.0)])
+        expect(lines).to_have_text(["Counselor Kim: Late but earlier.",
+                                    "Counselor Kim: New words here."])
+        assert [lines.nth(i).get_attribute("data-utterance-id") for i in range(2)] == ["e", "c"]
+        assert problems == []
+    finally:
+        context.close()

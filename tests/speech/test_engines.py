@@ -107,3 +107,16 @@ async def test_closed_engine_refuses_work(tiny_en_dir: object, speak: Speak) -> 
     engine.close()
     with pytest.raises(EngineClosedError):
         await engine.transcribe_async(speak(ENGLISH))
+
+
+@pytest.mark.parametrize(("voice", "text", "expected"), [
+    ("es", "Hoy quiero hablar de mi trabajo en el hospital de la ciudad.",
+     {"today", "talk", "work", "hospital"}),
+    ("de", "Guten Morgen, ich habe eine Frage.", {"good", "morning", "question"}),
+])
+def test_base_translates_speech_into_english(base_engine: SpeechEngine, speak: Speak,
+                                             voice: str, text: str, expected: set[str]) -> None:
+    """Whisper's own speech-to-English route (`task="translate"`): what English readers of a
+    speaker get when no text model translates the speaker's language."""
+    result = base_engine.transcribe(speak(text, voice), voice, task="translate")
+    assert expected <= set(words(result.text)), result.text

@@ -43,25 +43,45 @@ async def test_partials_then_finals_for_two_sentences(
     base_engine: SpeechEngine, vad_model: SileroVad, two_sentences: tuple[Speech, float, float]
 ) -> None:
     audio, first_end, second_start = two_sentences
+    clock = 754.25  # the stream began this far into the session
     recognizer = StreamingRecognizer(
-        base_engine, vad_model, room_id="room-1", speaker_id="alice", language="en"
+        base_engine, vad_model, room_id="room-1", speaker_id="alice", language="en",
+        clock_start_s=clock,
     )
     events = await collect(recognizer, frames_of(audio, speed=2.0))
 
-    assert [e.seq for e in events] == list(range(1, len(events) + 1))
     assert {(e.room_id, e.speaker_id, e.language) for e in events} == {("room-1", "alice", "en")}
     finals = [e for e in events if e.kind is CaptionKind.FINAL]
     assert [f.utterance for f in finals] == [0, 1]
     assert words(finals[0].text) == words(FIRST)
     assert {"brother", "hospital", "city"} <= set(words(finals[1].text))
+    # one id per utterance, from its first partial to its final; revisions 1, 2, 3, ...
+    assert len({f.utterance_id for f in finals}) == 2 and all(f.utterance_id for f in finals)
     for final in finals:
-        before = events[: events.index(final)]
-        partials = [e for e in before if e.utterance == final.utterance]
-        assert partials and all(e.kind is CaptionKind.PARTIAL for e in partials)
-        assert all(p.t_start == final.t_start for p in partials)
-    assert abs(finals[0].t_start - 0.5) < 0.3 and abs(finals[0].t_end - first_end) < 0.4
-    assert abs(finals[1].t_start - second_start) < 0.3
-    assert finals[0].t_end < finals[1].t_start < finals[1].t_end <= audio.size / 16000
+        mine = [e for e in events if e.utterance_id == final.utterance_id]
+        assert mine[-1] is final and {e.utterance for e in mine} == {final.utterance}
+        assert len(mine) > 1 and all(e.kind is CaptionKind.PARTIAL for e in mine[:-1])
+        assert [e.rev for e in mine] == list(range(1, len(mine) + 1))
+        assert all(p.t_start == final.t_start for p in mine)
+    assert abs(finals[0].t_start - clock - 0.5) < 0.3
+    assert abs(finals[0].t_end - clock - first_end) < 0.4
+    assert abs(finals[1].t_start - clock - second_start) < 0.3
+    assert finals[0].t_end < finals[1].t_start < finals[1].t_end <= clock + audio.size / 16000
+
+
+async def test_each_stream_names_its_utterances_anew(
+    tiny_engine: SpeechEngine, vad_model: SileroVad, speak: Speak
+) -> None:
+    """A speaker's second stream (a reconnect) never reuses the first one's utterance ids."""
+    audio = np.concatenate([silence(0.4), speak(FIRST, "en-us", 0, 0), silence(0.8)])
+    ids: list[set[str]] = []
+    for clock in (10.0, 30.0):
+        recognizer = StreamingRecognizer(tiny_engine, vad_model, room_id="r", speaker_id="s",
+                                         clock_start_s=clock)
+        events = await collect(recognizer, frames_of(audio, speed=4.0))
+        assert events[-1].is_final and events[-1].t_start > clock
+        ids.append({e.utterance_id for e in events})
+    assert len(ids[0]) == len(ids[1]) == 1 and not ids[0] & ids[1]
 
 
 async def test_partials_come_about_every_half_second(
@@ -100,6 +120,7 @@ async def test_end_of_stream_flushes_the_open_utterance(
     assert events[-1].is_final
     assert {"window", "meeting"} <= set(words(events[-1].text))
     assert events[-1].t_end == pytest.approx(audio.size / 16000, abs=0.01)
+    assert {e.utterance_id for e in events} == {events[-1].utterance_id}
 
 
 async def test_a_long_monologue_keeps_giving_finals(

@@ -206,3 +206,48 @@ async def test_chat_needs_admission_and_an_open_room(
         await lifecycle.transition(s, room, RoomStatus.ENDED)
         with pytest.raises(RoomEnded):
             await chat.post_message(s, room=room, sender=worker, client_id="2", text="hi")
+
+
+async def test_chat_translations_are_kept_beside_the_message(
+        sessions: async_sessionmaker[AsyncSession]) -> None:
+    user = await _counselor(sessions)
+    room = await _room(sessions, user)
+    async with sessions() as s, s.begin():
+        host = await participants.join_as_staff(s, room=room, staff=user, language="ko")
+        message, _ = await chat.post_message(s, room=room, sender=host, client_id="t1",
+                                             text="안녕하세요", language="ko")
+        await chat.add_translations(s, message.id, {"vi": ("Xin chào", "direct"),
+                                                    "en": ("Hello", "pivot")})
+    async with sessions() as s, s.begin():
+        # a second node's translation of a language already kept does not replace it
+        await chat.add_translations(s, message.id, {"vi": ("Chào bạn", "multilingual"),
+                                                    "ru": ("Привет", "direct")})
+    async with sessions() as s:
+        stored = (await chat.translations_of(s, [message.id]))[message.id]
+        assert {k: (v.text, v.route) for k, v in stored.items()} == {
+            "vi": ("Xin chào", "direct"), "en": ("Hello", "pivot"), "ru": ("Привет", "direct")}
+        assert (await chat.history(s, room.id))[0].language == "ko"
+        assert [m.id for m in await chat.latest(s, room.id, limit=5)] == [message.id]
+
+
+async def test_reading_languages_of_the_admitted(
+        sessions: async_sessionmaker[AsyncSession]) -> None:
+    user = await _counselor(sessions)
+    room = await _room(sessions, user)
+    async with sessions() as s, s.begin():
+        host = await participants.join_as_staff(s, room=room, staff=user, language="ko")
+        invite = await invites.create_invite(s, room=room, role=RoomRole.WORKER, label="",
+                                             code_hash="h", expires_at=utcnow() + timedelta(1),
+                                             created_by=user.id)
+        worker = await participants.join_with_invite(s, room=room, invite=invite,
+                                                     display_name="Mai", language="vi")
+        assert worker.reading_language == "vi"
+        assert await participants.reading_languages(s, room.id) == {"ko"}  # Mai is waiting
+        await participants.admit(s, room, worker)
+        assert await participants.reading_languages(s, room.id) == {"ko", "vi"}
+        await participants.set_reading_language(s, host, "en")
+        assert participants.reading_language(host) == "en"
+        assert await participants.reading_languages(s, room.id) == {"en", "vi"}
+        assert await participants.reading_languages(s, room.id, online_only=True) == set()
+        await participants.count_connection(s, worker.id, +1)
+        assert await participants.reading_languages(s, room.id, online_only=True) == {"vi"}

@@ -1,9 +1,15 @@
 // Counsel Room: the caption strip of the room page. room.js dispatches "room:message" on #room
-// for every server message; this module renders `caption` messages into #captions (one line
-// per speaker: the last final text, then the growing partial in grey) and shows whether
-// captions are on (someone in the room consented to transcription, from `presence`). Each
-// person sets their own consent here too ("Caption what I say"; staff, who are not asked on
-// a join page, are asked once): `consent.set` starts or stops the captions of their voice.
+// for every server message; this module renders `caption` messages into #captions and shows
+// whether captions are on (someone in the room consented to transcription, from `presence`;
+// "starting" while the server loads its speech model). Each caption message is one revision
+// of one utterance (`utterance_id`, `rev`): a line per utterance, a speaker's last few lines
+// together in the order they were spoken (`t_start`), the growing partial in grey until the
+// final text replaces it; an `abandoned` utterance (consent withdrawn mid-sentence) loses its
+// partial. Each person sets their own consent here too ("Caption what I say"; staff, who are
+// not asked on a join page, are asked once): `consent.set` starts or stops the captions of
+// their voice. Captions reach each reader in their reading language (`root.dataset.reading`,
+// kept by room.js): the machine translation, marked so, with the original shown beside it by
+// the "Show original" switch; a language the server cannot translate into gets a note.
 "use strict";
 (function () {
   const root = document.getElementById("room");
@@ -14,8 +20,17 @@
 
   const SIZE_KEY = "counsel.captionSize";
   const SIZES = [0.875, 1, 1.25, 1.5, 1.75, 2, 2.5];
-  const lines = new Map(); // speaker_id -> {line, finalText, partialText, seq}
-  let available = true; // the server can caption (welcome.captions_available)
+  const KEEP_LINES = 3; // per speaker
+  const speakers = new Map(); // speaker_id -> {group, lines: [entry] ordered by t_start}
+  const revs = new Map(); // utterance_id -> the highest rev shown (kept after its line goes)
+  let captionsState = "ready"; // the server's captions: "starting", "ready" or "unavailable"
+  let available = true; // the server can caption (not "unavailable")
+  let consenting = null; // from the latest presence: who is transcribed
+  let captionLanguages = null; // spoken languages the server captions (null: any)
+  let languageNames = {};
+  try { languageNames = JSON.parse(root.dataset.languages || "{}"); } catch (e) { /* none */ }
+  const languageName = (code) => languageNames[code] || code;
+  const reading = () => root.dataset.reading || "";
 
   function el(tag, text, cls) {
     const node = document.createElement(tag);
@@ -43,7 +58,16 @@
   consentBox.type = "checkbox";
   consentBox.id = "captions-consent";
   consentLabel.append(consentBox, document.createTextNode(" Caption what I say"));
-  bar.append(status, smaller, larger, consentLabel);
+  const originalLabel = el("label", undefined, "check captions-original");
+  const originalBox = document.createElement("input");
+  originalBox.type = "checkbox";
+  originalBox.id = "captions-show-original";
+  originalLabel.append(originalBox, document.createTextNode(" Show original"));
+  originalBox.addEventListener("change", () => strip.classList.toggle("with-original", originalBox.checked));
+  const unsupported = el("p", "", "captions-note");
+  unsupported.id = "captions-unsupported";
+  unsupported.hidden = true;
+  bar.append(status, smaller, larger, consentLabel, originalLabel, unsupported);
 
   // asked once of whoever has not answered yet (staff entering their room)
   const ask = el("div", undefined, "captions-ask");
@@ -98,51 +122,158 @@
   applySize(storedSize());
 
   // ---- captions ------------------------------------------------------------------------------
-  function lineFor(m) {
-    let entry = lines.get(m.speaker_id);
-    if (!entry) {
-      const line = el("p", undefined, "caption-line");
-      line.dataset.speakerId = m.speaker_id;
-      const who = el("span", `${m.speaker_name}: `, "caption-speaker");
-      const final = el("span", "", "final");
-      const partial = el("span", "", "partial");
-      // screen readers hear finals only, not every partial revision
-      partial.setAttribute("aria-hidden", "true");
-      line.append(who, final, partial);
-      strip.append(line);
-      entry = { line, who, final, partial, seq: 0 };
-      lines.set(m.speaker_id, entry);
+  function groupFor(m) {
+    let speaker = speakers.get(m.speaker_id);
+    if (!speaker) {
+      const group = el("div", undefined, "caption-group");
+      group.dataset.speakerId = m.speaker_id;
+      strip.append(group);
+      speaker = { group, lines: [] };
+      speakers.set(m.speaker_id, speaker);
+    }
+    return speaker;
+  }
+
+  function lineFor(speaker, m) {
+    let entry = speaker.lines.find((e) => e.id === m.utterance_id);
+    if (entry) return entry;
+    const line = el("p", undefined, "caption-line");
+    line.dataset.speakerId = m.speaker_id;
+    line.dataset.utteranceId = m.utterance_id;
+    const who = el("span", `${m.speaker_name}: `, "caption-speaker");
+    const final = el("span", "", "final");
+    const partial = el("span", "", "partial");
+    // screen readers hear finals only, not every partial revision
+    partial.setAttribute("aria-hidden", "true");
+    const note = el("span", "", "caption-note");
+    const original = el("span", "", "caption-original");
+    line.append(who, final, partial, note, original);
+    entry = { id: m.utterance_id, line, who, final, partial, note, original, done: false,
+      tStart: m.t_start };
+    // a speaker's lines in the order they were spoken (a stream that ended late comes earlier)
+    const next = speaker.lines.findIndex((e) => e.tStart > m.t_start);
+    if (next < 0) {
+      speaker.lines.push(entry);
+      speaker.group.append(line);
+    } else {
+      speaker.group.insertBefore(line, speaker.lines[next].line);
+      speaker.lines.splice(next, 0, entry);
     }
     return entry;
   }
 
+  function removeLine(speaker, entry) {
+    entry.line.remove();
+    speaker.lines.splice(speaker.lines.indexOf(entry), 1);
+    if (!speaker.lines.length) {
+      speaker.group.remove();
+      speakers.delete(entry.line.dataset.speakerId);
+    }
+  }
+
+  function trim(speaker) {
+    // the oldest finished lines go first; a sentence still being spoken stays
+    while (speaker.lines.length > KEEP_LINES) {
+      const oldest = speaker.lines.find((e) => e.done) || speaker.lines[0];
+      removeLine(speaker, oldest);
+    }
+  }
+
   function onCaption(m) {
-    const entry = lineFor(m);
-    if (m.seq <= entry.seq) return; // a late, older event
-    entry.seq = m.seq;
+    if (m.rev <= (revs.get(m.utterance_id) || 0)) return; // a late, older revision
+    const speaker = speakers.get(m.speaker_id);
+    const known = speaker && speaker.lines.find((e) => e.id === m.utterance_id);
+    if (known && known.done && !m.final) return; // a final is never replaced by a partial
+    if (!known && revs.has(m.utterance_id) && !m.final) return; // its line is gone already
+    revs.set(m.utterance_id, m.rev);
+    if (m.abandoned) {
+      if (known) removeLine(speaker, known); // that sentence will get no final
+      return;
+    }
+    if (m.final && !m.text) { // nothing was said after all: the partials go
+      if (known) removeLine(speaker, known);
+      return;
+    }
+    const shown = inReadingLanguage(m);
+    if (!shown) return; // a partial not translated for this reader: the next one will be
+    const owner = groupFor(m);
+    const entry = lineFor(owner, m);
     entry.who.textContent = `${m.speaker_name}: `;
-    entry.line.lang = m.lang || "";
+    entry.line.lang = shown.lang;
+    entry.note.textContent = shown.note ? ` (${shown.note})` : "";
+    entry.original.textContent = shown.original ? ` — ${shown.original}` : "";
+    entry.original.lang = m.lang || "";
+    entry.line.classList.toggle("translated", Boolean(shown.original));
     if (m.final) {
-      entry.final.textContent = m.text;
+      entry.done = true;
+      entry.final.textContent = shown.text;
       entry.partial.textContent = "";
     } else {
-      entry.partial.textContent = (entry.final.textContent ? " " : "") + m.text;
+      entry.partial.textContent = shown.text;
     }
-    strip.append(entry.line); // the latest speaker last
+    trim(owner);
+    if (strip.lastElementChild !== owner.group) strip.append(owner.group); // latest speaker last
+  }
+
+  // What this reader sees of a caption: their own words and words already in their language as
+  // they are; others in the machine translation (the original kept for "Show original"), or
+  // the original with a note when the server cannot translate into their language.
+  function inReadingLanguage(m) {
+    const want = reading();
+    if (m.speaker_id === me || !want || !m.lang || m.lang === want) {
+      return { text: m.text, lang: m.lang || "" };
+    }
+    const translated = (m.translations || {})[want];
+    if (translated) {
+      const how = translated.route === "whisper" ? "machine translation of the speech"
+        : "machine translation";
+      return { text: translated.text, lang: want, original: m.text, note: how };
+    }
+    if ((m.no_route || []).includes(want)) {
+      return { text: m.text, lang: m.lang, note: `no translation into ${languageName(want)}` };
+    }
+    if (!m.final) return null;
+    const note = (m.pending || []).includes(want) ? "translating…" : "not translated";
+    return { text: m.text, lang: m.lang, note };
+  }
+
+  function renderUnsupported() {
+    const missing = (consenting || []).filter((p) => captionLanguages && p.language
+      && !captionLanguages.includes(p.language));
+    const names = [...new Set(missing.map((p) => languageName(p.language)))];
+    unsupported.hidden = !available || names.length === 0;
+    unsupported.textContent = names.length
+      ? `Captions in ${names.join(", ")} are not available on this server.` : "";
+  }
+
+  function renderStatus() {
+    renderUnsupported();
+    const names = (consenting || []).map((p) => p.name);
+    const on = captionsState === "ready" && names.length > 0;
+    if (captionsState === "unavailable") status.textContent = "Captions unavailable on this server";
+    else if (captionsState === "starting") status.textContent = "Captions starting…";
+    else if (on) status.textContent = `Captions on (${names.join(", ")})`;
+    else status.textContent = "Captions off: nobody has agreed to transcription";
+    status.classList.toggle("on", on);
+  }
+
+  function setCaptionsState(value) {
+    captionsState = value;
+    available = value !== "unavailable";
+    if (!available) ask.hidden = true; // nothing to agree to on this server
+    renderStatus();
   }
 
   function onPresence(m) {
-    const consenting = m.participants.filter((p) => p.transcription_consent === true);
+    consenting = m.participants.filter((p) => p.transcription_consent === true);
     const mine = m.participants.find((p) => p.id === me);
     if (mine) showConsent(mine.transcription_consent);
-    // a speaker who withdrew consent: their unfinished sentence is not coming
+    // a speaker who withdrew consent: their unfinished sentences are not coming
     const ids = new Set(consenting.map((p) => p.id));
-    lines.forEach((entry, speaker) => { if (!ids.has(speaker)) entry.partial.textContent = ""; });
-    const on = available && consenting.length > 0;
-    if (!available) status.textContent = "Captions unavailable on this server";
-    else if (on) status.textContent = `Captions on (${consenting.map((p) => p.name).join(", ")})`;
-    else status.textContent = "Captions off: nobody has agreed to transcription";
-    status.classList.toggle("on", on);
+    speakers.forEach((speaker, id) => {
+      if (!ids.has(id)) speaker.lines.filter((e) => !e.done).forEach((e) => removeLine(speaker, e));
+    });
+    renderStatus();
   }
 
   root.addEventListener("room:message", (ev) => {
@@ -150,14 +281,23 @@
     if (!m) return;
     if (m.type === "caption") onCaption(m);
     else if (m.type === "presence") onPresence(m);
+    else if (m.type === "captions.status") setCaptionsState(m.state);
     else if (m.type === "welcome") {
-      available = m.captions_available !== false;
+      captionLanguages = m.captions_languages || null;
+      setCaptionsState(m.captions_state || (m.captions_available === false ? "unavailable" : "ready"));
       if (m.admission === "admitted") showConsent(m.you.transcription_consent);
     }
   });
 
+  // a new reading language: the lines shown so far were in the old one
+  root.addEventListener("room:reading", () => {
+    speakers.clear();
+    strip.replaceChildren();
+  });
+
   root.addEventListener("room:closed", () => {
-    lines.clear();
+    speakers.clear();
+    revs.clear();
     strip.replaceChildren();
   });
 })();

@@ -9,7 +9,11 @@
   const state = {
     token: root.dataset.token, ws: null, lastSeq: 0, seen: new Set(), outbox: new Map(),
     admitted: false, permissions: new Set(), retry: 0, closedForGood: false,
+    reading: root.dataset.reading || "",
   };
+  let languageNames = {};
+  try { languageNames = JSON.parse(root.dataset.languages || "{}"); } catch (e) { /* none */ }
+  const languageName = (code) => languageNames[code] || code;
 
   function newId() {
     if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
@@ -108,7 +112,7 @@
     "participant.removed"(m) { finish(m.message); },
     "room.ended"(m) { finish(m.message); },
     "room.state"(m) { renderRoom(m.room); },
-    presence(m) { renderPeople(m.participants); },
+    presence(m) { followReadingLanguage(m.participants); renderPeople(m.participants); },
     "lobby.waiting_list"(m) { renderWaiting(m.waiting); },
     "chat.history"(m) { m.messages.forEach(addChat); },
     "chat.message"(m) { addChat(m.message); },
@@ -182,6 +186,29 @@
     return item;
   }
 
+  // A message in the reader's language: their own words and messages already in it as they
+  // are; others as the machine translation, marked so, with the original one tap away.
+  function chatBody(msg) {
+    const original = el("p", msg.text, "chat-text");
+    if (msg.lang) original.lang = msg.lang;
+    if (msg.sender_id === me || !state.reading || !msg.lang || msg.lang === state.reading) {
+      return [original];
+    }
+    const translated = msg.translations && msg.translations[state.reading];
+    if (!translated) {
+      const note = (msg.no_route || []).includes(state.reading)
+        ? `No translation into ${languageName(state.reading)} on this server`
+        : `Not translated into ${languageName(state.reading)}`;
+      return [original, el("p", note, "translation-note")];
+    }
+    const text = el("p", translated.text, "chat-text");
+    text.lang = state.reading;
+    const details = el("details", undefined, "original");
+    details.append(el("summary", `Machine translation from ${languageName(msg.lang)} · show original`));
+    details.append(original);
+    return [text, details];
+  }
+
   function addChat(msg) {
     if (state.seen.has(msg.seq)) return;
     state.seen.add(msg.seq);
@@ -193,8 +220,22 @@
     const time = new Date(msg.sent_at);
     item.append(el("strong", msg.sender_name), " ",
       el("time", time.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })),
-      el("p", msg.text));
+      ...chatBody(msg));
     insertBySeq(item, msg.seq);
+  }
+
+  // The reading language changed (here or on another page of mine): the server has translated
+  // the chat so far; show it again in the new language.
+  function followReadingLanguage(people) {
+    const mine = people.find((p) => p.id === me);
+    if (!mine || !mine.reading_language || mine.reading_language === state.reading) return;
+    state.reading = mine.reading_language;
+    $("reading-select").value = state.reading;
+    root.dataset.reading = state.reading;
+    root.dispatchEvent(new CustomEvent("room:reading", { detail: state.reading }));
+    $("chat-log").querySelectorAll("li[data-seq]").forEach((li) => li.remove());
+    state.seen.clear();
+    send({ type: "chat.sync", after_seq: 0 });
   }
 
   function insertBySeq(item, seq) {
@@ -239,6 +280,10 @@
 
   $("chat-input").addEventListener("keydown", (ev) => {
     if (ev.key === "Enter" && !ev.shiftKey) { ev.preventDefault(); $("chat-form").requestSubmit(); }
+  });
+
+  $("reading-select").addEventListener("change", (ev) => {
+    send({ type: "reading.set", language: ev.target.value });
   });
 
   $("auto-admit").addEventListener("change", (ev) => {

@@ -1,0 +1,34 @@
+"""What one reader receives of a translated message: the original, and of its translations
+only the one into the reader's language (an interpreter, who checks them all, gets every one).
+
+Captions and chat are published once, with every translation some reader of the room needs;
+each socket trims them here, just before writing, so a reader's page and bandwidth carry only
+their own language.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def for_reader(message: dict[str, Any], language: str, *, every_language: bool) -> dict[str, Any]:
+    """The message as this reader gets it (the input is shared by every socket: never
+    modified)."""
+    if every_language:
+        return message
+    kind = message.get("type")
+    if kind == "caption":
+        return _trim(message, language)
+    if kind == "chat.message":
+        return {**message, "message": _trim(message["message"], language)}
+    if kind == "chat.history":
+        return {**message, "messages": [_trim(m, language) for m in message["messages"]]}
+    return message
+
+
+def _trim(item: dict[str, Any], language: str) -> dict[str, Any]:
+    translations = item.get("translations")
+    if not translations:
+        return item
+    mine = translations.get(language)
+    return {**item, "translations": {language: mine} if mine is not None else {}}
