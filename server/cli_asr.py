@@ -18,6 +18,8 @@ from media.speech import EngineConfig, EngineKind, SpeechEngine, SpeechError, lo
 from media.speech.pool import AsrWorker, StreamKeys, WorkerConfig, pool_redis
 from server.settings import Settings
 from server.speech_backend import is_installed, not_installed, redacted
+from server.translation_pool import worker_translate
+from translation import TranslationService, open_registry
 
 log = logging.getLogger(__name__)
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -83,7 +85,10 @@ async def _serve(
     redis = pool_redis(settings.speech_pool_url)
     keys = StreamKeys(settings.speech_pool_prefix)
     base = f"{socket.gethostname()}-{os.getpid()}"
-    workers = [AsrWorker(redis, engine, keys, name=f"{base}-{index}", config=worker)
+    translation = await _translation(settings)
+    translate = worker_translate(translation) if translation is not None else None
+    workers = [AsrWorker(redis, engine, keys, name=f"{base}-{index}", config=worker,
+                         translate=translate)
                for index, engine in enumerate(engines)]
     try:
         await workers[0].ensure_group()
@@ -95,7 +100,23 @@ async def _serve(
         await asyncio.gather(*(w.run() for w in workers))
         log.info("stopped after %d jobs", sum(w.done for w in workers))
     finally:
+        if translation is not None:
+            await translation.aclose()
         await redis.aclose()
+
+
+async def _translation(settings: Settings) -> TranslationService | None:
+    """The worker's translation of text jobs, over the translation models installed here
+    (loaded now); None when there are none (text jobs are then refused, retryable)."""
+    registry = await asyncio.to_thread(open_registry, settings.translation_path)
+    if not registry.translators:
+        log.info("no translation models in %s: speech jobs only", settings.translation_path)
+        return None
+    service = TranslationService(registry)
+    for problem in await service.warm():
+        log.warning("translation model not loaded: %s", problem)
+    log.info("translating text jobs with %s", ", ".join(t.name for t in registry.translators))
+    return service
 
 
 def _stop_on_signals(workers: list[AsrWorker]) -> None:

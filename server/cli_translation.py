@@ -30,10 +30,17 @@ def install_argos(
     index_url: Annotated[str | None, typer.Option(
         help="Argos package index (JSON); COUNSEL_TRANSLATION_INDEX_URL by default.")] = None,
     sha256: Annotated[str | None, typer.Option(help="Expected sha256 of the pack.")] = None,
+    keep: Annotated[bool, typer.Option(
+        "--keep", help="Do nothing when a pack for FROM→TO is installed already.")] = False,
 ) -> None:
-    """Install an Argos Translate pack FROM→TO: from the package index, or --file."""
+    """Install an Argos Translate pack FROM→TO: from the package index, or --file (a pack
+    installed for the pair is replaced, unless --keep)."""
     settings = Settings()
     url = index_url or settings.translation_index_url
+    if keep and any(item.kind == "argos" and item.languages == (source, target)
+                    for item in packs.list_installed(settings.translation_path)):
+        console.print(f"{source}→{target} is installed already")
+        return
     try:
         with progress_bar(console) as report:
             if file is not None:

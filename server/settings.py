@@ -44,6 +44,11 @@ class Settings(BaseSettings):
         description="Installed translation models (Argos packs, multilingual models); "
         "<models_dir>/translation when unset.",
     )
+    translation_in_pool: bool = Field(
+        default=False,
+        description="Translate on the ASR pool's workers (needs speech_pool_url; install the "
+        "same translation models on nodes, which only read their descriptions, and workers).",
+    )
     translation_index_url: str = Field(
         default=DEFAULT_INDEX_URL,
         description="The Argos package index `models install argos` downloads packs from.",
@@ -127,6 +132,12 @@ class Settings(BaseSettings):
             raise ValueError("COUNSEL_RTC_TURN_URLS need COUNSEL_RTC_TURN_SECRET")
         for address in self.rtc_host_addresses or ():
             ipaddress.ip_address(address)
+        return self
+
+    @model_validator(mode="after")
+    def _check_pool(self) -> Settings:
+        if self.translation_in_pool and not self.speech_pool_url:
+            raise ValueError("COUNSEL_TRANSLATION_IN_POOL needs COUNSEL_SPEECH_POOL_URL")
         return self
 
     @model_validator(mode="after")

@@ -16,17 +16,20 @@ room's chat so far translated into it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from media.speech.pool import AsrPoolClient, StreamKeys, pool_redis
 from rooms import chat as chat_repo
 from rooms import participants as participants_repo
 from server.settings import Settings
+from server.translation_pool import pooled
 from server.ws import protocol as p
-from translation import Status, TranslationService, open_registry
+from translation import Registry, Status, TranslationService, open_registry
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +58,7 @@ class RoomTranslations:
         self.service = service
         self._readers: dict[tuple[str, bool], tuple[float, frozenset[str]]] = {}
         self._warming: asyncio.Task[list[str]] | None = None
+        self._resources = contextlib.AsyncExitStack()
 
     @classmethod
     async def open(
@@ -65,15 +69,26 @@ class RoomTranslations:
         registry = await asyncio.to_thread(
             open_registry, settings.translation_path,
             whisper_translate=settings.speech_multilingual)
+        resources = contextlib.AsyncExitStack()
+        if settings.translation_in_pool and registry.translators:
+            assert settings.speech_pool_url
+            redis = pool_redis(settings.speech_pool_url)
+            resources.push_async_callback(redis.aclose)
+            pool = await resources.enter_async_context(
+                AsrPoolClient(redis, StreamKeys(settings.speech_pool_prefix)))
+            registry = Registry(pooled(registry.translators, pool, asyncio.get_running_loop()),
+                                whisper_translate=registry.whisper_translate)
+            log.info("translation: on the ASR pool's workers")
         service = TranslationService(registry)
         room_translations = cls(sessions, service)
-        if registry.translators:
+        room_translations._resources = resources
+        if not registry.translators:
+            log.info("translation: no models installed in %s (counsel-room models install "
+                     "argos FROM TO)", settings.translation_path)
+        elif not settings.translation_in_pool:  # the pool's workers load their own
             log.info("translation: %s", ", ".join(t.name for t in registry.translators))
             room_translations._warming = asyncio.get_running_loop().create_task(
                 service.warm(), name="translation-warm")
-        else:
-            log.info("translation: no models installed in %s (counsel-room models install "
-                     "argos FROM TO)", settings.translation_path)
         return room_translations
 
     def can_translate(self, source: str, target: str, *, speech: bool = False) -> bool:
@@ -88,6 +103,7 @@ class RoomTranslations:
             await asyncio.gather(self._warming, return_exceptions=True)
         if self.service is not None:
             await self.service.aclose()
+        await self._resources.aclose()
 
     # -- who reads what ------------------------------------------------------------------------
 

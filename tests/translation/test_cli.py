@@ -68,6 +68,20 @@ def test_install_from_a_local_index_with_checksum(
     assert translated == ["Hello, friend."]
 
 
+def test_keep_leaves_an_installed_pair_alone(
+    env: Path, es_en_pack: Path, http_root: tuple[Path, str]
+) -> None:
+    root, base = http_root
+    _publish(root, es_en_pack, checksum=True)
+    _fix_links(root, base)
+    index = ["--index-url", f"{base}/index.json"]
+    first = CliRunner().invoke(app, ["models", "install", "argos", "es", "en", "--keep", *index])
+    assert first.exit_code == 0 and "Installed es→en" in first.output, first.output
+    (root / es_en_pack.name).unlink()  # a second download would fail now
+    again = CliRunner().invoke(app, ["models", "install", "argos", "es", "en", "--keep", *index])
+    assert again.exit_code == 0 and "installed already" in again.output, again.output
+
+
 def test_without_an_index_checksum_the_manifest_records_one(
     env: Path, es_en_pack: Path, http_root: tuple[Path, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -16,7 +16,7 @@ from redis.exceptions import RedisError
 
 from media.speech.audio import to_float32
 from media.speech.errors import SpeechError
-from media.speech.pool.protocol import Job, Reply, StreamKeys
+from media.speech.pool.protocol import Job, Reply, StreamKeys, TextJob
 from media.speech.transcript import Transcript
 
 log = logging.getLogger(__name__)
@@ -97,6 +97,25 @@ class AsrPoolClient:
             task,
             time.time() + max_wait_s,
         )
+        reply = await self._submit(job, max_wait_s)
+        if reply.transcript is None:
+            raise PoolJobError(reply.error or "ASR job failed", retryable=reply.retryable)
+        return reply.transcript
+
+    async def translate_texts(
+        self, texts: list[str], source: str, target: str, *, max_wait_s: float = 30.0
+    ) -> list[str]:
+        """Translate the texts on some worker of the pool that has translation models;
+        raises PoolJobError."""
+        job = TextJob(uuid.uuid4().hex, self._reply_key, tuple(texts), source, target,
+                      time.time() + max_wait_s)
+        reply = await self._submit(job, max_wait_s)
+        if reply.texts is None or len(reply.texts) != len(texts):
+            raise PoolJobError(reply.error or "translation job failed",
+                               retryable=reply.retryable)
+        return list(reply.texts)
+
+    async def _submit(self, job: Job | TextJob, max_wait_s: float) -> Reply:
         future: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
         self._waiting[job.job_id] = future
         try:
@@ -106,16 +125,14 @@ class AsrPoolClient:
                 maxlen=self._max_jobs,
                 approximate=True,
             )
-            reply = await asyncio.wait_for(future, max_wait_s)
+            return await asyncio.wait_for(future, max_wait_s)
         except RedisError as error:
             raise PoolJobError(f"cannot reach the ASR pool: {error}", retryable=True) from error
         except TimeoutError as error:
-            raise PoolJobError(f"no ASR result within {max_wait_s}s", retryable=True) from error
+            raise PoolJobError(f"no result from the pool within {max_wait_s}s",
+                               retryable=True) from error
         finally:
             self._waiting.pop(job.job_id, None)
-        if reply.transcript is None:
-            raise PoolJobError(reply.error or "ASR job failed", retryable=reply.retryable)
-        return reply.transcript
 
     async def _listen(self) -> None:
         last: str | bytes = "0-0"

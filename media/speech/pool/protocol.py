@@ -1,4 +1,5 @@
-"""The messages of the ASR job streams: jobs carry PCM audio, results carry transcripts."""
+"""The messages of the pool's job streams: speech jobs carry PCM audio and get transcripts;
+text jobs carry texts to translate (on workers that have translation models) and get texts."""
 
 from __future__ import annotations
 
@@ -76,6 +77,54 @@ class Job:
         return self.deadline is not None and time.time() > self.deadline
 
 
+@dataclass(frozen=True, slots=True)
+class TextJob:
+    """Texts to translate from ``source`` into ``target``: the translation of captions and
+    chat done by the pool's (GPU) workers."""
+
+    job_id: str
+    reply_to: str
+    texts: tuple[str, ...]
+    source: str
+    target: str
+    deadline: float | None
+
+    def encode(self) -> StreamFields:
+        return {
+            "kind": "text",
+            "id": self.job_id,
+            "reply_to": self.reply_to,
+            "texts": json.dumps(list(self.texts)),
+            "source": self.source,
+            "target": self.target,
+            "deadline": "" if self.deadline is None else repr(self.deadline),
+        }
+
+    @classmethod
+    def decode(cls, fields: Fields) -> TextJob:
+        text = {k.decode(): v.decode() for k, v in fields.items()}
+        texts = json.loads(text["texts"])
+        if not isinstance(texts, list) or not all(isinstance(t, str) for t in texts):
+            raise ValueError("a text job's texts are a list of strings")
+        return cls(text["id"], text["reply_to"], tuple(texts), text["source"], text["target"],
+                   float(text["deadline"]) if text["deadline"] else None)
+
+    @property
+    def expired(self) -> bool:
+        return self.deadline is not None and time.time() > self.deadline
+
+
+def decode_job(fields: Fields) -> Job | TextJob:
+    """A job of the stream, by its kind (entries without one are speech jobs)."""
+    if fields.get(b"kind") == b"text":
+        return TextJob.decode(fields)
+    return Job.decode(fields)
+
+
+def encode_texts(job_id: str, texts: list[str]) -> StreamFields:
+    return {"id": job_id, "ok": "1", "body": json.dumps({"texts": texts})}
+
+
 def encode_result(job_id: str, transcript: Transcript) -> StreamFields:
     body = {
         "text": transcript.text,
@@ -98,6 +147,8 @@ class Reply:
     transcript: Transcript | None
     error: str | None = None
     retryable: bool = False
+    texts: tuple[str, ...] | None = None
+    """A text job's translations."""
 
     @classmethod
     def decode(cls, fields: Fields) -> Reply:
@@ -105,6 +156,8 @@ class Reply:
         body: dict[str, Any] = json.loads(fields[b"body"])
         if fields[b"ok"] != b"1":
             return cls(job_id, None, str(body["error"]), bool(body["retryable"]))
+        if "texts" in body:
+            return cls(job_id, None, texts=tuple(str(t) for t in body["texts"]))
         segments = tuple(Segment(*row) for row in body["segments"])
         transcript = Transcript(
             body["text"],

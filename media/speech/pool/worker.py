@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,9 +22,15 @@ from media.speech.pool.protocol import (
     Job,
     StreamFields,
     StreamKeys,
+    TextJob,
+    decode_job,
     encode_error,
     encode_result,
+    encode_texts,
 )
+
+TranslateTexts = Callable[[list[str], str, str], Awaitable[list[str]]]
+"""Translate texts from a source into a target language (the worker's translation models)."""
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +49,8 @@ class WorkerConfig:
 
 
 class AsrWorker:
-    """Takes jobs from the pool's consumer group one at a time, recognizes, replies, acks."""
+    """Takes jobs from the pool's consumer group one at a time, recognizes (or, given
+    ``translate``, translates text jobs), replies, acks."""
 
     def __init__(
         self,
@@ -52,9 +60,11 @@ class AsrWorker:
         *,
         name: str | None = None,
         config: WorkerConfig | None = None,
+        translate: TranslateTexts | None = None,
     ) -> None:
         self._redis = redis
         self._engine = engine
+        self._translate = translate
         self._keys = keys or StreamKeys()
         self.name = name or f"asr-worker-{uuid.uuid4().hex[:8]}"
         self.config = config or WorkerConfig()
@@ -131,14 +141,27 @@ class AsrWorker:
         return claimed
 
     async def _handle(self, message_id: bytes, fields: Fields) -> None:
-        job = Job.decode(fields)
+        job = decode_job(fields)
         if job.expired:
             await self._finish(message_id, job, encode_error(job.job_id, "expired", retryable=True))
         elif await self._deliveries(message_id) > self.config.max_deliveries:
             reply = encode_error(job.job_id, "failed on every worker", retryable=False)
             await self._finish(message_id, job, reply)
+        elif isinstance(job, TextJob):
+            await self._finish(message_id, job, await self._translate_texts(job))
         else:
             await self._finish(message_id, job, await self._recognize(job))
+
+    async def _translate_texts(self, job: TextJob) -> StreamFields:
+        if self._translate is None:
+            return encode_error(job.job_id, "this worker has no translation models",
+                                retryable=True)
+        try:
+            texts = await self._translate(list(job.texts), job.source, job.target)
+        except Exception as error:  # the node's translation of this job fails, not the worker
+            log.exception("translation job %s failed", job.job_id)
+            return encode_error(job.job_id, str(error), retryable=False)
+        return encode_texts(job.job_id, texts)
 
     async def _recognize(self, job: Job) -> StreamFields:
         try:
@@ -151,7 +174,7 @@ class AsrWorker:
             return encode_error(job.job_id, str(error), retryable=retryable)
         return encode_result(job.job_id, transcript)
 
-    async def _finish(self, message_id: bytes, job: Job, reply: StreamFields) -> None:
+    async def _finish(self, message_id: bytes, job: Job | TextJob, reply: StreamFields) -> None:
         await self._redis.xadd(
             job.reply_to,
             reply,
