@@ -1,4 +1,5 @@
-"""Progress reports of model installation, for a CLI progress bar."""
+"""Progress reports of model installation, for a CLI progress bar (speech model installs in
+`media.speech.models` report with the same types)."""
 
 from __future__ import annotations
 
@@ -12,12 +13,14 @@ class InstallStep(StrEnum):
     VERIFY = "verify"
     EXTRACT = "extract"
     INSTALL = "install"
+    CONVERT = "convert"
     DONE = "done"
 
 
 @dataclass(frozen=True, slots=True)
 class InstallProgress:
-    """``done`` of ``total`` units (bytes for DOWNLOAD); total None when unknown."""
+    """``done`` of ``total`` units (bytes for DOWNLOAD; variables for CONVERT); total None
+    when unknown."""
 
     step: InstallStep
     item: str

@@ -1,31 +1,6 @@
-"""Progress reports of model installation, for a CLI progress bar."""
+"""Progress reports of model installation: the translation package's types, so one progress
+bar serves speech and translation installs (media may import translation's types)."""
 
-from __future__ import annotations
+from translation.progress import InstallProgress, InstallStep, ProgressCallback, ignore_progress
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from enum import StrEnum
-
-
-class InstallStep(StrEnum):
-    DOWNLOAD = "download"
-    EXTRACT = "extract"
-    CONVERT = "convert"
-    DONE = "done"
-
-
-@dataclass(frozen=True, slots=True)
-class InstallProgress:
-    """``done`` of ``total`` units (bytes; variables for CONVERT); total None when unknown."""
-
-    step: InstallStep
-    item: str
-    done: int
-    total: int | None
-
-
-ProgressCallback = Callable[[InstallProgress], None]
-
-
-def ignore_progress(_: InstallProgress) -> None:
-    """The default callback: report nothing."""
+__all__ = ["InstallProgress", "InstallStep", "ProgressCallback", "ignore_progress"]
