@@ -99,11 +99,18 @@ async def _load_history(services: Services, room_id: str,
         messages = await chat_repo.history(session, room_id, after_seq=after_seq)
         people = {x.id: x for x in await participants_repo.list_participants(session, room_id)}
         stored = await chat_repo.translations_of(session, [m.id for m in messages])
+    readers = {participants_repo.reading_language(x) for x in people.values()
+               if x.admission is Admission.ADMITTED}
+    translations = services.translations
     items = [
         chat_item(m, people[m.sender_id], {
             language: p.MachineTranslation(text=t.text, route=t.route)
             for language, t in stored[m.id].items()
-        })
+        }).model_copy(update={"no_route": sorted(
+            language for language in readers
+            if m.language and language and language != m.language
+            and language not in stored[m.id]
+            and not translations.can_translate(m.language, language))})
         for m in messages
     ]
     return items, len(messages) < chat_repo.HISTORY_PAGE

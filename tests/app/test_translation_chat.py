@@ -134,6 +134,9 @@ def test_unsupported_and_untranslatable_reading_languages(live: LiveServer) -> N
     host.send({"type": "chat.send", "client_id": "h3", "text": "안녕하세요"})
     got = _chat(worker, "안녕하세요")
     assert (got["translations"], got["no_route"]) == ({}, ["th"])
+    worker.send({"type": "chat.sync", "after_seq": 0})  # history says so too
+    history = worker.until(lambda m: m["type"] == "chat.history" and bool(m["messages"]))
+    assert [(m["text"], m["no_route"]) for m in history["messages"]] == [("안녕하세요", ["th"])]
 
 
 def test_stored_translations_survive_a_restart(database: str, translation_dir: Path,

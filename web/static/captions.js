@@ -63,7 +63,10 @@
   originalBox.type = "checkbox";
   originalBox.id = "captions-show-original";
   originalLabel.append(originalBox, document.createTextNode(" Show original"));
-  originalBox.addEventListener("change", () => strip.classList.toggle("with-original", originalBox.checked));
+  originalBox.addEventListener("change", () => {
+    strip.classList.toggle("with-original", originalBox.checked);
+    strip.scrollTop = strip.scrollHeight; // the originals make the lines taller
+  });
   const unsupported = el("p", "", "captions-note");
   unsupported.id = "captions-unsupported";
   unsupported.hidden = true;
@@ -196,6 +199,8 @@
     }
     const shown = inReadingLanguage(m);
     if (!shown) return; // a partial not translated for this reader: the next one will be
+    // the newest words stay in view, unless the reader scrolled back to read older ones
+    const follow = strip.scrollHeight - strip.scrollTop - strip.clientHeight < 8;
     const owner = groupFor(m);
     const entry = lineFor(owner, m);
     entry.who.textContent = `${m.speaker_name}: `;
@@ -213,6 +218,7 @@
     }
     trim(owner);
     if (strip.lastElementChild !== owner.group) strip.append(owner.group); // latest speaker last
+    if (follow) strip.scrollTop = strip.scrollHeight;
   }
 
   // What this reader sees of a caption: their own words and words already in their language as
