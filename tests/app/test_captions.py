@@ -359,3 +359,29 @@ def test_speech_said_while_the_model_loads_is_captioned_once_it_is_there(
     finally:
         loaded.set()
         server.stop()
+
+
+def test_an_english_only_model_does_not_caption_other_languages(
+    caption_live: LiveServer, room: tuple[Browser, Socket, str], speak: Speak  # noqa: F811
+) -> None:
+    """tiny.en would turn Vietnamese into confident English nonsense: the page is told which
+    languages are captioned, and the Vietnamese speaker's audio is not transcribed."""
+    host, listener, room_id = room
+    assert listener.seen[0]["captions_languages"] == ["en"]
+    link, code = host.invite(room_id, "worker")
+    browser = Browser(caption_live.url)
+    browser.join(link, code, name="Tran Van Ba", language="vi", transcription="yes")
+    socket = Socket(caption_live.url, room_id, browser.room(room_id).token)
+    pid = str(socket.expect("welcome")["you"]["id"])
+    listener.send({"type": "lobby.admit", "participant_id": pid})
+    socket.expect("lobby.admitted", participant_id=pid)
+    services = services_of(caption_live)
+    assert not services.captions.can_caption("vi") and services.captions.can_caption("en")
+
+    audio = np.concatenate([silence(0.4), speak(SENTENCE, "en-us", 0, 0), silence(1.0)])
+    tap = on_server(caption_live, open_tap(services, room_id, pid, audio, speed=4.0))
+    on_server(caption_live, wait_idle(services.captions))
+    listener.send({"type": "ping", "nonce": "after"})
+    listener.expect("pong", nonce="after")
+    assert [m for m in listener.seen if m["type"] == "caption"] == []
+    assert not tap.listening  # released: the router decodes nothing for nobody
