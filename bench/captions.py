@@ -48,40 +48,27 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import fractions
 import json
-import math
 import os
 import random
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import wave
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import av
 import numpy as np
-import numpy.typing as npt
+from _latency import Outcome, match, percentile
+from _peer import Caption, Person
 from _repo import ROOT  # before the project's imports: see bench/_repo.py
 from _seed import seed_rooms
 from _serve import HOST, Server
+from _speech import Clip, Program, SpeechTrack, program, synthesize
 from _wer import edit_distance, words
-from aiortc import (
-    RTCBundlePolicy,
-    RTCConfiguration,
-    RTCPeerConnection,
-    RTCSessionDescription,
-)
-from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from pydantic import SecretStr
-from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed
 
 from media.rtc import use_host_addresses
 from media.speech.models import install, model_dir
@@ -89,14 +76,8 @@ from media.speech.vad import VadConfig
 from rooms.migrate import upgrade
 from server.settings import Settings
 
-RATE = 16_000
-FRAME = 320  # 20 ms
-SPEECH_LEVEL = 328  # -40 dBFS: samples above it are speech
-MATCH_TOLERANCE_S = 0.3
 MAX_SLOPE = 0.02  # s of final latency per s of run
 MAX_GROWTH_S = 0.5  # last third's median final latency over the first third's
-
-Pcm = npt.NDArray[np.int16]
 
 SENTENCES = (
     "Please open the window before the meeting starts.",
@@ -145,31 +126,6 @@ SPEEDS = (140, 150, 160, 170)
 # ---- speech ---------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Clip:
-    text: str
-    voice: str
-    speed: int
-    samples: Pcm
-
-    @property
-    def seconds(self) -> float:
-        return self.samples.size / RATE
-
-
-def synthesize(text: str, voice: str, speed: int, workdir: Path) -> Clip:
-    """espeak-ng speech at 16 kHz, cut to its first and last sample above -40 dBFS."""
-    raw, out = workdir / "raw.wav", workdir / "clip.wav"
-    subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "-w", str(raw), text],
-                   check=True, capture_output=True)
-    subprocess.run(["sox", str(raw), "-r", "16000", "-c", "1", "-b", "16", str(out)],
-                   check=True, capture_output=True)
-    with wave.open(str(out)) as wav:
-        samples = np.frombuffer(wav.readframes(wav.getnframes()), np.int16)
-    loud = np.flatnonzero(np.abs(samples.astype(np.int32)) > SPEECH_LEVEL)
-    return Clip(text, voice, speed, samples[loud[0]:loud[-1] + 1].copy())
-
-
 def make_clips(workdir: Path, seed: int) -> list[Clip]:
     """Every sentence once, in a voice and at a speed that make it 2-6 s long."""
     rng = random.Random(seed)
@@ -183,87 +139,6 @@ def make_clips(workdir: Path, seed: int) -> list[Clip]:
                 clips.append(clip)
                 break
     return clips
-
-
-@dataclass(frozen=True)
-class Spoken:
-    text: str
-    start: int
-    """Sample index of the first speech sample in the speaker's track."""
-    end: int
-    """One past the last speech sample."""
-
-
-@dataclass
-class Program:
-    """One speaker's whole track: silences and utterances, with where each utterance lies."""
-
-    audio: Pcm
-    spoken: list[Spoken]
-
-
-def program(clips: list[Clip], lead_s: float, gaps: tuple[float, float], rng: random.Random,
-            tail_s: float = 2.0) -> Program:
-    parts: list[Pcm] = [np.zeros(round(lead_s * RATE), np.int16)]
-    at = parts[0].size
-    spoken = []
-    for i, clip in enumerate(clips):
-        if i:
-            gap = np.zeros(round(rng.uniform(*gaps) * RATE), np.int16)
-            parts.append(gap)
-            at += gap.size
-        parts.append(clip.samples)
-        spoken.append(Spoken(clip.text, at, at + clip.samples.size))
-        at += clip.samples.size
-    parts.append(np.zeros(round(tail_s * RATE), np.int16))
-    return Program(np.concatenate(parts), spoken)
-
-
-class SpeechTrack(MediaStreamTrack):
-    """The program paced in real time in 20-ms frames, then silence (an open microphone).
-    `sent_at[k]` is when frame k was handed to the sender."""
-
-    kind = "audio"
-
-    def __init__(self, audio: Pcm) -> None:
-        super().__init__()
-        self.audio = audio
-        self.sent_at: list[float] = []
-        self._start: float | None = None
-
-    @property
-    def frames(self) -> int:
-        return math.ceil(self.audio.size / FRAME)
-
-    @property
-    def done(self) -> bool:
-        return len(self.sent_at) >= self.frames
-
-    def time_of(self, sample: int) -> float:
-        """When the frame holding this sample was sent (extrapolated for frames not sent)."""
-        frame = max(sample, 0) // FRAME
-        if frame < len(self.sent_at):
-            return self.sent_at[frame]
-        assert self._start is not None
-        return self._start + frame * FRAME / RATE
-
-    async def recv(self) -> av.AudioFrame:
-        if self.readyState != "live":
-            raise MediaStreamError
-        index = len(self.sent_at)
-        if self._start is None:
-            self._start = time.monotonic()
-        await asyncio.sleep(max(self._start + index * FRAME / RATE - time.monotonic(), 0))
-        chunk = np.zeros(FRAME, np.int16)
-        piece = self.audio[index * FRAME:(index + 1) * FRAME]
-        chunk[:piece.size] = piece
-        frame = av.AudioFrame.from_ndarray(chunk.reshape(1, -1), format="s16", layout="mono")
-        frame.sample_rate = RATE
-        frame.pts = index * FRAME
-        frame.time_base = fractions.Fraction(1, RATE)
-        self.sent_at.append(time.monotonic())
-        return frame
-
 
 # ---- set-up -----------------------------------------------------------------------------------
 
@@ -285,176 +160,6 @@ async def seed(settings: Settings, rooms: int) -> list[Seat]:
                  room.host.token) for room in seeded]
 
 
-# ---- people -----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Caption:
-    at: float
-    speaker_id: str
-    utterance_id: str
-    rev: int
-    final: bool
-    text: str
-    t_start: float
-    t_end: float
-    """Seconds on the session's clock."""
-
-
-class Person:
-    """A room socket; with a track, also a peer connection that publishes it (a speaker)."""
-
-    def __init__(self, base: str, room_id: str, token: str, track: SpeechTrack | None) -> None:
-        self.url = f"{base}/ws/rooms/{room_id}?token={token}"
-        self.track = track
-        self.pc: RTCPeerConnection | None = None
-        self.ws: ClientConnection | None = None
-        self.me = ""
-        self.captions: list[Caption] = []
-        self.errors: list[str] = []
-        self._welcome = asyncio.Event()
-        self._answered = asyncio.Event()
-        self._connected = asyncio.Event()
-        self._reader: asyncio.Task[None] | None = None
-
-    async def open(self) -> None:
-        self.ws = await connect(self.url, open_timeout=30, max_size=4 << 20, max_queue=None)
-        self._reader = asyncio.create_task(self._read())
-        await asyncio.wait_for(self._welcome.wait(), 30)
-
-    async def publish(self, within: float = 30.0) -> None:
-        """Offer the track and wait until the server's peer of this person is connected."""
-        assert self.track is not None and self.ws is not None
-        self.pc = RTCPeerConnection(
-            RTCConfiguration(iceServers=[], bundlePolicy=RTCBundlePolicy.MAX_BUNDLE))
-        self.pc.addTransceiver(self.track, direction="sendonly")
-        await self.pc.setLocalDescription(await self.pc.createOffer())
-        await self.ws.send(json.dumps({"type": "rtc.offer", "sdp": self.pc.localDescription.sdp}))
-        await asyncio.wait_for(self._connected.wait(), within)
-
-    async def _read(self) -> None:
-        assert self.ws is not None
-        with contextlib.suppress(ConnectionClosed):
-            async for raw in self.ws:
-                at = time.monotonic()
-                message = json.loads(raw)
-                kind = message["type"]
-                if kind == "caption":
-                    self.captions.append(Caption(
-                        at, message["speaker_id"], message["utterance_id"], message["rev"],
-                        message["final"], message["text"], message["t_start"],
-                        message["t_end"]))
-                elif kind == "welcome":
-                    self.me = message["you"]["id"]
-                    self._welcome.set()
-                elif kind == "rtc.answer" and self.pc is not None:
-                    await self.pc.setRemoteDescription(
-                        RTCSessionDescription(message["sdp"], "answer"))
-                    self._answered.set()
-                elif kind == "rtc.offer" and self.pc is not None:
-                    await self.pc.setRemoteDescription(
-                        RTCSessionDescription(message["sdp"], "offer"))
-                    await self.pc.setLocalDescription(await self.pc.createAnswer())
-                    await self.ws.send(json.dumps(
-                        {"type": "rtc.answer", "sdp": self.pc.localDescription.sdp}))
-                elif kind == "rtc.state" and message["participant_id"] == self.me:
-                    if message["state"] == "connected":
-                        self._connected.set()
-                elif kind == "error":
-                    self.errors.append(message["code"])
-
-    async def close(self) -> None:
-        if self.track is not None:
-            self.track.stop()
-        if self.pc is not None:
-            await self.pc.close()
-        if self.ws is not None:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(self.ws.close(), 5)
-        if self._reader is not None:
-            self._reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._reader
-
-
-# ---- matching captions to speech --------------------------------------------------------------
-
-
-@dataclass
-class Outcome:
-    spoken: Spoken
-    finals: list[Caption] = field(default_factory=list)
-    partials: list[Caption] = field(default_factory=list)
-    final_s: float | None = None
-    first_partial_s: float | None = None
-    end_detected_s: float | None = None
-    """End of speech -> the VAD could confirm it (its speech end + its silence), sent times."""
-    after_detection_s: float | None = None
-    """The rest of the final's latency: transport, queueing, recognition, delivery."""
-
-    @property
-    def text(self) -> str:
-        return " ".join(c.text for c in sorted(self.finals, key=lambda c: c.t_start))
-
-
-def _offset(spoken: list[Spoken], finals: list[Caption]) -> int:
-    """Samples to add to the recognizer's positions to get the track's (voting)."""
-    starts = np.array([s.start for s in spoken])
-    tolerance = MATCH_TOLERANCE_S * RATE
-
-    def errors(offset: float) -> npt.NDArray[np.float64]:
-        return np.array([np.min(np.abs(starts - (c.t_start * RATE + offset))) for c in finals])
-
-    candidates = [s.start - c.t_start * RATE for c in finals for s in spoken]
-    best = max(candidates, key=lambda d: (int(np.sum(errors(d) <= tolerance)),
-                                          -float(np.sum(np.minimum(errors(d), tolerance)))))
-    near = [s.start - c.t_start * RATE for c in finals for s in spoken
-            if abs(s.start - (c.t_start * RATE + best)) <= tolerance]
-    return round(statistics.median(near))
-
-
-def _overlap(a0: float, a1: float, b0: float, b1: float) -> float:
-    return min(a1, b1) - max(a0, b0)
-
-
-def match(spoken: list[Spoken], captions: list[Caption], track: SpeechTrack,
-          silence_s: float) -> tuple[list[Outcome], list[Caption]]:
-    """Each utterance with its captions and latencies; and the finals that match nothing."""
-    outcomes = [Outcome(s) for s in spoken]
-    finals = [c for c in captions if c.final and c.text.strip()]
-    if not finals:
-        return outcomes, []
-    offset = _offset(spoken, finals)
-    unmatched = []
-    by_utterance: dict[str, Outcome] = {}  # a partial goes where its utterance's final went
-    for caption in sorted(captions, key=lambda c: not c.final):
-        start = caption.t_start * RATE + offset
-        end = max(caption.t_end * RATE + offset, start + 1)
-        best = by_utterance.get(caption.utterance_id) or max(
-            outcomes, key=lambda o: _overlap(start, end, o.spoken.start, o.spoken.end))
-        if _overlap(start, end, best.spoken.start, best.spoken.end) <= 0:
-            if caption.final and caption.text.strip():
-                unmatched.append(caption)
-            continue
-        if caption.final:
-            by_utterance[caption.utterance_id] = best
-            if caption.text.strip():
-                best.finals.append(caption)
-        else:
-            best.partials.append(caption)
-    for o in outcomes:
-        if o.partials:
-            o.first_partial_s = min(c.at for c in o.partials) - track.time_of(o.spoken.start)
-        if o.finals:
-            last = max(o.finals, key=lambda c: c.t_end)
-            spoken_end = track.time_of(o.spoken.end - 1)
-            o.final_s = last.at - spoken_end
-            confirmable = track.time_of(round(last.t_end * RATE + offset + silence_s * RATE))
-            o.end_detected_s = confirmable - spoken_end
-            o.after_detection_s = last.at - confirmable
-    return outcomes, unmatched
-
-
 # ---- word error rate --------------------------------------------------------------------------
 
 
@@ -466,13 +171,6 @@ def word_error_rate(outcomes: list[Outcome], unmatched: list[Caption]) -> float:
 
 # ---- runs -------------------------------------------------------------------------------------
 
-
-def percentile(values: list[float], q: float) -> float | None:
-    """Nearest-rank percentile."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    return round(ordered[max(1, math.ceil(q / 100 * len(ordered))) - 1], 3)
 
 
 @dataclass
