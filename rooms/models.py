@@ -219,3 +219,51 @@ class TranscriptEntry(Base):
                                                      index=True)
     translations: Mapped[dict[str, dict[str, str]]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class RoomInterpreter(Base):
+    """An interpreter assigned to a room (by staff, when scheduling or from the room page): only
+    assigned interpreters may correct its captions or speak into its language channels."""
+
+    __tablename__ = "room_interpreters"
+    __table_args__ = (UniqueConstraint("room_id", "staff_id"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    room_id: Mapped[str] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"), index=True)
+    staff_id: Mapped[str] = mapped_column(ForeignKey("staff_users.id"))
+    languages: Mapped[list[str]] = mapped_column(JSON, default=list)
+    assigned_by: Mapped[str] = mapped_column(ForeignKey("staff_users.id"))
+    assigned_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CaptionCorrection(Base):
+    """An interpreter's correction of one final caption (``utterance_id``) in one language: the
+    caption's own language corrects the source text, another one a translation. Every
+    correction is kept; the latest of an (utterance, language) is the one shown."""
+
+    __tablename__ = "caption_corrections"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    room_id: Mapped[str] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"), index=True)
+    utterance_id: Mapped[str] = mapped_column(String(64), index=True)
+    language: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Text)
+    replaced_text: Mapped[str] = mapped_column(Text)
+    """What the readers saw before (the machine text, or an earlier correction)."""
+    corrected_by: Mapped[str] = mapped_column(ForeignKey("participants.id"))
+    corrected_by_name: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class AuditEntry(Base):
+    """Who looked at or exported what (transcripts): admins read these."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    staff_id: Mapped[str | None] = mapped_column(ForeignKey("staff_users.id"), nullable=True)
+    staff_name: Mapped[str] = mapped_column(String(120))
+    action: Mapped[str] = mapped_column(String(64))
+    room_id: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
+    detail: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)

@@ -1,0 +1,28 @@
+"""The audit log: who viewed or exported a room's transcript, and when."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rooms.models import AuditEntry, StaffUser
+
+
+async def record(
+    session: AsyncSession, *, staff: StaffUser, action: str, room_id: str | None,
+    detail: dict[str, str] | None = None,
+) -> AuditEntry:
+    entry = AuditEntry(staff_id=staff.id, staff_name=staff.display_name, action=action,
+                       room_id=room_id, detail=dict(detail or {}))
+    session.add(entry)
+    await session.flush()
+    return entry
+
+
+async def recent(session: AsyncSession, *, room_id: str | None = None,
+                 limit: int = 200) -> list[AuditEntry]:
+    """The latest entries, newest first (of one room, when given)."""
+    query = select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit)
+    if room_id is not None:
+        query = query.where(AuditEntry.room_id == room_id)
+    return list((await session.execute(query)).scalars())
