@@ -12,7 +12,15 @@ from starlette.middleware.sessions import SessionMiddleware
 from media.rtc import use_host_addresses
 from server import metrics
 from server.errors import install_error_handlers
-from server.routes import health, join, room_page, rooms_admin, staff_accounts, staff_auth
+from server.routes import (
+    health,
+    interpreters_admin,
+    join,
+    room_page,
+    rooms_admin,
+    staff_accounts,
+    staff_auth,
+)
 from server.security import SecurityHeaders
 from server.services import open_services
 from server.settings import Settings
@@ -41,8 +49,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
-    for module in (health, metrics, staff_auth, rooms_admin, staff_accounts, join, room_page,
-                   endpoint):
+    routers = (health, metrics, staff_auth, rooms_admin, interpreters_admin, staff_accounts,
+               join, room_page, endpoint)
+    for module in routers:
         app.include_router(module.router)
     install_error_handlers(app)
     return app

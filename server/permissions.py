@@ -26,6 +26,7 @@ class Action(enum.StrEnum):
     END_ROOM = "end_room"
     ENTER_ROOM_AS_STAFF = "enter_room_as_staff"
     VIEW_TRANSCRIPT = "view_transcript"
+    ASSIGN_INTERPRETER = "assign_interpreter"
     # inside a room (room WebSocket, room token)
     READ_CHAT = "read_chat"
     SEND_CHAT = "send_chat"
@@ -54,6 +55,7 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.END_ROOM: _HOSTS,
     Action.ENTER_ROOM_AS_STAFF: _STAFF,
     Action.VIEW_TRANSCRIPT: _STAFF,
+    Action.ASSIGN_INTERPRETER: _HOSTS,
     Action.READ_CHAT: _EVERYONE,
     Action.SEND_CHAT: _EVERYONE - {Role.OBSERVER},
     Action.SEE_PARTICIPANTS: _EVERYONE,

@@ -9,16 +9,19 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from rooms import interpreters as interpreters_repo
 from rooms import invites as invites_repo
 from rooms import lifecycle
 from rooms import participants as participants_repo
 from rooms import transcripts as transcripts_repo
 from rooms.models import INVITABLE_ROLES, Room, RoomRole, RoomStatus, utcnow
+from server.assignments import require_room_access, visible_rooms
 from server.auth.passwords import hash_secret, new_verification_code
 from server.auth.tokens import InviteClaims
 from server.deps import CsrfDep, DbDep, ServicesDep, StaffDep, require
 from server.languages import LANGUAGES, is_supported
-from server.permissions import Action
+from server.permissions import Action, allowed, role_of_staff
+from server.routes.interpreters_admin import interpreter_accounts
 from server.sessions import remember_participation
 from server.templating import render
 
@@ -48,7 +51,7 @@ def _form_problem(title: str, starts: datetime | None, languages: list[str]) -> 
 @router.get("/staff")
 async def dashboard(request: Request, db: DbDep, staff: StaffDep) -> Response:
     require(staff, Action.VIEW_DASHBOARD)
-    rooms = await lifecycle.list_rooms(db)
+    rooms = await visible_rooms(db, staff, await lifecycle.list_rooms(db))
     current = [room.id for room in rooms if room.status is not RoomStatus.ENDED]
     waiting = await participants_repo.waiting_by_room(db, current)
     return render(request, "dashboard.html", {"staff": staff, "rooms": rooms, "waiting": waiting})
@@ -58,7 +61,7 @@ async def dashboard(request: Request, db: DbDep, staff: StaffDep) -> Response:
 async def waiting_api(db: DbDep, staff: StaffDep) -> dict[str, list[dict[str, object]]]:
     """Who waits in which lobby, for the dashboard's live list (polled by the page)."""
     require(staff, Action.VIEW_DASHBOARD)
-    current = await lifecycle.list_rooms(db, include_ended=False)
+    current = await visible_rooms(db, staff, await lifecycle.list_rooms(db, include_ended=False))
     waiting = await participants_repo.waiting_by_room(db, [room.id for room in current])
     rooms: list[dict[str, object]] = [
         {"room_id": room.id, "title": room.title, "waiting": [
@@ -107,7 +110,11 @@ async def room_admin_page(request: Request, room_id: str, db: DbDep, staff: Staf
                           services: ServicesDep) -> Response:
     require(staff, Action.VIEW_DASHBOARD)
     room = await lifecycle.get_room(db, room_id)
+    await require_room_access(db, staff, room.id)
     return render(request, "room_admin.html", {
+        "interpreters": await interpreters_repo.of_room(db, room.id),
+        "interpreter_accounts": await interpreter_accounts(db),
+        "staff_permissions": {a.value for a in Action if allowed(role_of_staff(staff.role), a)},
         "staff": staff, "room": room, "languages": LANGUAGES,
         "invites": await invites_repo.list_invites(db, room.id),
         "people": await participants_repo.list_participants(db, room.id),
@@ -217,6 +224,7 @@ async def enter_room(request: Request, room_id: str, db: DbDep, services: Servic
                      staff: StaffDep) -> Response:
     require(staff, Action.ENTER_ROOM_AS_STAFF)
     room = await lifecycle.get_room(db, room_id)
+    await require_room_access(db, staff, room.id)
     participant = await participants_repo.join_as_staff(
         db, room=room, staff=staff, language=services.settings.staff_language)
     remember_participation(request, room.id, participant.id)

@@ -14,6 +14,7 @@ from rooms import lifecycle
 from rooms import participants as participants_repo
 from rooms.errors import DomainError
 from rooms.models import Admission, RoomStatus
+from server.assignments import NOT_ASSIGNED, participant_assigned
 from server.auth.tokens import TokenError
 from server.events import participant_info, room_info
 from server.permissions import Action, Role, allowed, role_in_room
@@ -73,6 +74,8 @@ async def _authenticate(services: Services, websocket: WebSocket, room_id: str,
         if person.admission in (Admission.DENIED, Admission.REMOVED):
             raise Refused("not_admitted", "The host did not admit you to this session.",
                           CLOSE_REFUSED)
+        if not await participant_assigned(session, person):
+            raise Refused("forbidden", NOT_ASSIGNED, CLOSE_REFUSED)
         await participants_repo.count_connection(session, person.id, +1)
     role = role_in_room(person.role)
     connection = Connection(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ from server.permissions import Action, Role, allowed
 from tests.conftest import staff_browser
 from tests.live import Browser, LiveServer, Socket
 
+INTERPRETER_OPTION = re.compile(r'<option value="(\w+)">Interpreter Kim')
 STAFF_ROLES = {Role.ADMIN: "admin", Role.COUNSELOR: "counselor", Role.INTERPRETER: "interpreter"}
 
 
@@ -43,11 +45,27 @@ def _admitted_guest(actor: Actor, role: str = "worker") -> str:
     return pid
 
 
+def assign_seeded_interpreter(host: Browser, room_id: str, languages: tuple[str, ...] = ("vi",)
+                       ) -> str:
+    """The host assigns the seeded interpreter account to the room; returns its staff id."""
+    page = host.http.get(f"/staff/rooms/{room_id}").text
+    found = INTERPRETER_OPTION.search(page)
+    assert found, "no interpreter account in the assignment form"
+    token = host.csrf(f"/staff/rooms/{room_id}")
+    response = host.http.post(f"/staff/rooms/{room_id}/interpreters", data={
+        "csrf_token": token, "staff_id": found.group(1), "languages": list(languages)},
+        follow_redirects=False)
+    assert response.status_code == 303, response.text[:300]
+    return found.group(1)
+
+
 def _actor(live: LiveServer, role: Role) -> Actor:
     host = staff_browser(live, "counselor")
     room_id = host.create_room()
     host_socket = Socket(live.url, room_id, host.enter(room_id).token)
     host_socket.expect("welcome")
+    if role is Role.INTERPRETER:  # interpreters work only in rooms they are assigned to
+        assign_seeded_interpreter(host, room_id)
     if role in STAFF_ROLES:
         browser = staff_browser(live, STAFF_ROLES[role])
         socket = Socket(live.url, room_id, browser.enter(room_id).token)
@@ -112,7 +130,18 @@ def end_room(actor: Actor) -> bool:
 
 
 def enter_room_as_staff(actor: Actor) -> bool:
-    return _post(actor, f"/staff/rooms/{_fresh_room(actor)}/enter", {})
+    room_id = _fresh_room(actor)
+    if actor.role is Role.INTERPRETER:
+        assign_seeded_interpreter(actor.host, room_id)
+    return _post(actor, f"/staff/rooms/{room_id}/enter", {})
+
+
+def assign_interpreter(actor: Actor) -> bool:
+    page = actor.host.http.get(f"/staff/rooms/{actor.room_id}").text
+    found = INTERPRETER_OPTION.search(page)
+    assert found
+    return _post(actor, f"/staff/rooms/{actor.room_id}/interpreters",
+                 {"staff_id": found.group(1), "languages": ["ko"]})
 
 
 def view_transcript(actor: Actor) -> bool:
