@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+import enum
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rooms.models import AuditEntry, StaffUser
 
 
+class AuditAction(enum.StrEnum):
+    """What was done; ``detail["format"]`` says in which form (the page, json, vtt, txt)."""
+
+    VIEW_TRANSCRIPT = "transcript.view"
+    EXPORT_TRANSCRIPT = "transcript.export"
+
+
 async def record(
     session: AsyncSession, *, staff: StaffUser, action: str, room_id: str | None,
     detail: dict[str, str] | None = None,
 ) -> AuditEntry:
+    """Add an entry in the caller's transaction (flushed, so a failed write fails the request
+    before anything is shown)."""
     entry = AuditEntry(staff_id=staff.id, staff_name=staff.display_name, action=action,
                        room_id=room_id, detail=dict(detail or {}))
     session.add(entry)

@@ -86,6 +86,15 @@ async def join_as_staff(
     return participant
 
 
+async def staff_participant(
+    session: AsyncSession, room_id: str, staff_id: str
+) -> Participant | None:
+    """A staff member's participant in the room, if they entered it."""
+    query = select(Participant).where(Participant.room_id == room_id,
+                                      Participant.staff_id == staff_id)
+    return (await session.execute(query)).scalar_one_or_none()
+
+
 async def get_participant(session: AsyncSession, room_id: str, participant_id: str) -> Participant:
     participant = await session.get(Participant, participant_id)
     if participant is None or participant.room_id != room_id:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+from dataclasses import dataclass
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rooms.models import TranscriptEntry
+from rooms import corrections as corrections_repo
+from rooms.models import CaptionCorrection, TranscriptEntry
 
 
 async def add_entry(
@@ -56,3 +60,23 @@ async def list_entries(session: AsyncSession, room_id: str) -> list[TranscriptEn
         .order_by(TranscriptEntry.t_start, TranscriptEntry.created_at, TranscriptEntry.id)
     )
     return list((await session.execute(query)).scalars())
+
+
+@dataclass(frozen=True)
+class TranscriptLine:
+    """One stored entry with every correction of its utterance, in every language (oldest
+    first)."""
+
+    entry: TranscriptEntry
+    corrections: list[CaptionCorrection]
+
+
+async def with_corrections(session: AsyncSession, room_id: str) -> list[TranscriptLine]:
+    """The room's transcript in spoken order, each entry with its corrections. Only what is
+    stored: corrections of utterances without an entry (speakers who did not consent) are left
+    out."""
+    by_utterance: dict[str, list[CaptionCorrection]] = defaultdict(list)
+    for correction in await corrections_repo.history(session, room_id):
+        by_utterance[correction.utterance_id].append(correction)
+    return [TranscriptLine(entry, by_utterance.get(entry.utterance_id or "", []))
+            for entry in await list_entries(session, room_id)]

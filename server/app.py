@@ -14,12 +14,14 @@ from server import metrics
 from server.errors import install_error_handlers
 from server.routes import (
     health,
+    interpret,
     interpreters_admin,
     join,
     room_page,
     rooms_admin,
     staff_accounts,
     staff_auth,
+    transcripts,
 )
 from server.security import SecurityHeaders
 from server.services import open_services
@@ -50,7 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
     routers = (health, metrics, staff_auth, rooms_admin, interpreters_admin, staff_accounts,
-               join, room_page, endpoint)
+               join, room_page, interpret, transcripts, endpoint)
     for module in routers:
         app.include_router(module.router)
     install_error_handlers(app)

@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from rooms import interpreters as interpreters_repo
 from rooms import participants as participants_repo
 from rooms.bus import BusUnavailable, EventBus
 from rooms.models import Admission, Participant, Room
@@ -28,13 +29,15 @@ def channel(room_id: str) -> str:
     return f"room:{room_id}"
 
 
-def participant_info(participant: Participant) -> p.ParticipantInfo:
+def participant_info(participant: Participant,
+                     interprets: list[str] | None = None) -> p.ParticipantInfo:
     return p.ParticipantInfo(
         id=participant.id, name=participant.display_name, role=participant.role.value,
         language=participant.language,
         reading_language=participants_repo.reading_language(participant),
         online=participant.connections > 0,
         transcription_consent=participant.transcription_consent,
+        interprets=list(interprets or []),
     )
 
 
@@ -64,7 +67,10 @@ class RoomEvents:
         """Send the participant list to those admitted and the waiting list to hosts."""
         async with self._sessions() as session:
             everyone = await participants_repo.list_participants(session, room_id)
-        admitted = [participant_info(x) for x in everyone if x.admission is Admission.ADMITTED]
+            assigned = {row.staff_id: row.languages
+                        for row, _ in await interpreters_repo.of_room(session, room_id)}
+        admitted = [participant_info(x, assigned.get(x.staff_id or ""))
+                    for x in everyone if x.admission is Admission.ADMITTED]
         waiting = [participant_info(x) for x in everyone if x.admission is Admission.WAITING]
         await self.send(room_id, ADMITTED, p.Presence(participants=admitted))
         await self.send(room_id, HOSTS, p.WaitingList(waiting=waiting))

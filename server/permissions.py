@@ -26,6 +26,7 @@ class Action(enum.StrEnum):
     END_ROOM = "end_room"
     ENTER_ROOM_AS_STAFF = "enter_room_as_staff"
     VIEW_TRANSCRIPT = "view_transcript"
+    VIEW_AUDIT_LOG = "view_audit_log"
     ASSIGN_INTERPRETER = "assign_interpreter"
     # inside a room (room WebSocket, room token)
     READ_CHAT = "read_chat"
@@ -39,6 +40,10 @@ class Action(enum.StrEnum):
     REMOVE_PARTICIPANT = "remove_participant"
     SET_OWN_CONSENT = "set_own_consent"
     SET_READING_LANGUAGE = "set_reading_language"
+    READ_CAPTIONS = "read_captions"
+    USE_INTERPRETER_CONSOLE = "use_interpreter_console"
+    CORRECT_CAPTIONS = "correct_captions"
+    SPEAK_INTERPRETATION = "speak_interpretation"
 
 
 _STAFF = frozenset({Role.ADMIN, Role.COUNSELOR, Role.INTERPRETER})
@@ -55,6 +60,7 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.END_ROOM: _HOSTS,
     Action.ENTER_ROOM_AS_STAFF: _STAFF,
     Action.VIEW_TRANSCRIPT: _STAFF,
+    Action.VIEW_AUDIT_LOG: frozenset({Role.ADMIN}),
     Action.ASSIGN_INTERPRETER: _HOSTS,
     Action.READ_CHAT: _EVERYONE,
     Action.SEND_CHAT: _EVERYONE - {Role.OBSERVER},
@@ -67,6 +73,10 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.REMOVE_PARTICIPANT: _HOSTS,
     Action.SET_OWN_CONSENT: _EVERYONE,
     Action.SET_READING_LANGUAGE: _EVERYONE,
+    Action.READ_CAPTIONS: _EVERYONE,
+    Action.USE_INTERPRETER_CONSOLE: frozenset({Role.INTERPRETER}),
+    Action.CORRECT_CAPTIONS: frozenset({Role.INTERPRETER}),
+    Action.SPEAK_INTERPRETATION: frozenset({Role.INTERPRETER}),
 }
 
 

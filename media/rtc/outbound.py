@@ -43,12 +43,20 @@ class OutboundMedia:
         """How many publications currently flow to this peer."""
         return sum(1 for s in self._slots if s.track.source is not None)
 
-    def want(self, publication: Publication) -> None:
+    def wants(self, publication: Publication) -> bool:
+        return self._wanted.get(publication.key) is publication
+
+    def want(self, publication: Publication) -> bool:
+        """Forward `publication` from the next offer on; False if it already was wanted."""
+        if self.wants(publication):
+            return False
         self._wanted[publication.key] = publication
         self.dirty = True
+        return True
 
     def unwant(self, publication: Publication) -> None:
-        self._wanted.pop(publication.key, None)
+        if self._wanted.pop(publication.key, None) is not None:
+            self.dirty = True
         for slot in self._slots:
             if slot.assigned is publication:
                 slot.assigned = None
@@ -58,7 +66,7 @@ class OutboundMedia:
     def prepare(self) -> None:
         """Assign wanted publications to m-lines and set directions, before the server offers."""
         for slot in self._slots:
-            if slot.assigned is not None and slot.assigned.key not in self._wanted:
+            if slot.assigned is not None and not self.wants(slot.assigned):
                 slot.assigned = None
                 slot.track.detach()
         assigned = {s.assigned.key for s in self._slots if s.assigned is not None}
@@ -91,7 +99,7 @@ class OutboundMedia:
 
     def routes(self) -> tuple[TrackRoute, ...]:
         return tuple(
-            TrackRoute(s.transceiver.mid, s.assigned.participant_id, s.kind)
+            TrackRoute(s.transceiver.mid, s.assigned.participant_id, s.kind, s.assigned.channel)
             for s in self._slots
             if s.assigned is not None
         )

@@ -34,6 +34,9 @@ class Publication:
         self.participant_id = participant_id
         self.kind = kind
         self.mid = mid
+        self.channel: str | None = None
+        """The language channel this (interpreter's audio) publication is routed to, if any;
+        kept by the router."""
         self.frames_received = 0
         self.keyframes_received = 0
         self.keyframe_requests_sent = 0

@@ -1,9 +1,11 @@
-"""The media router of one room: every admitted participant's media to every other one."""
+"""The media router of one room: every admitted participant's media to every other one, except
+interpreters' voices, which reach only the listeners of their language channel (`Audience`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from media.rtc.audience import Audience
 from media.rtc.config import MediaConfig
 from media.rtc.errors import DuplicateParticipant, UnknownParticipant
 from media.rtc.events import (
@@ -13,6 +15,7 @@ from media.rtc.events import (
     PeerDropped,
     ignore_event,
 )
+from media.rtc.kinds import MediaKind
 from media.rtc.publication import Publication
 from media.rtc.session import PeerSession, SessionHooks
 from media.rtc.signals import SignalSink
@@ -39,6 +42,7 @@ class RoomMediaRouter:
         self._on_event = on_event
         self._sessions: dict[str, PeerSession] = {}
         self._publications: dict[str, Publication] = {}
+        self._audience = Audience()
         self._tasks = TaskSet()
 
     @property
@@ -54,22 +58,62 @@ class RoomMediaRouter:
         except KeyError:
             raise UnknownParticipant(participant_id) from None
 
-    def add(self, participant_id: str, send_signal: SignalSink) -> PeerSession:
-        """Create the peer of an admitted participant; its client then sends the first offer."""
+    def add(
+        self,
+        participant_id: str,
+        send_signal: SignalSink,
+        *,
+        listening: str = "",
+        interpreter: bool = False,
+    ) -> PeerSession:
+        """Create the peer of an admitted participant; its client then sends the first offer.
+
+        `listening`: the language they listen in (interpreters' channels of it reach them).
+        `interpreter`: their voice goes only into their channel (`set_channel`), none at first.
+        """
         if participant_id in self._sessions:
             raise DuplicateParticipant(participant_id)
         hooks = SessionHooks(self._on_publication, self._on_event, self._on_drop)
         session = PeerSession(participant_id, send_signal, self._config, hooks)
         self._sessions[participant_id] = session
-        for publication in self._publications.values():
-            session.forward(publication)
+        self._audience.set_listening(participant_id, listening)
+        if interpreter:
+            self._audience.set_channel(participant_id, None)
+        self._route()
         return session
+
+    def set_listening(self, participant_id: str, language: str) -> None:
+        """A participant now listens in `language`: interpretation into it reaches them."""
+        self.session(participant_id)
+        if self._audience.set_listening(participant_id, language):
+            self._route()
+
+    def set_channel(self, participant_id: str, language: str | None) -> None:
+        """An interpreter's voice now goes to the listeners of `language` only (None: nobody)."""
+        self.session(participant_id)
+        if self._audience.set_channel(participant_id, language):
+            self._route()
+
+    def channel(self, participant_id: str) -> str | None:
+        return self._audience.channel(participant_id, MediaKind.AUDIO)
+
+    def _route(self) -> None:
+        """Make every session forward exactly the publications its participant receives."""
+        for publication in self._publications.values():
+            publisher = publication.participant_id
+            publication.channel = self._audience.channel(publisher, publication.kind)
+            for listener, session in self._sessions.items():
+                if self._audience.receives(listener, publisher, publication.kind):
+                    session.forward(publication)
+                elif session.forwards(publication):
+                    session.stop_forwarding(publication)
 
     async def remove(self, participant_id: str) -> bool:
         """Close a participant's peer and stop forwarding their media; False if unknown."""
         session = self._sessions.pop(participant_id, None)
         if session is None:
             return False
+        self._audience.forget(participant_id)
         for publication in session.publications:
             self._publications.pop(publication.key, None)
             for other in self._sessions.values():
@@ -103,9 +147,7 @@ class RoomMediaRouter:
 
     def _on_publication(self, publication: Publication) -> None:
         self._publications[publication.key] = publication
-        for participant_id, session in self._sessions.items():
-            if participant_id != publication.participant_id:
-                session.forward(publication)
+        self._route()
         if publication.tap is not None:
             self._on_event(AudioTapOpened(publication.participant_id, publication.tap))
 

@@ -193,9 +193,13 @@ class PeerSession:
 
     # -- forwarding (called by the router) ----------------------------------------------------
 
+    def forwards(self, publication: Publication) -> bool:
+        """Whether `publication` is (or, after the next offer, will be) sent to this peer."""
+        return self._outbound.wants(publication)
+
     def forward(self, publication: Publication) -> None:
-        self._outbound.want(publication)
-        self._schedule_offer()
+        if self._outbound.want(publication):
+            self._schedule_offer()
 
     def stop_forwarding(self, publication: Publication) -> None:
         self._outbound.unwant(publication)

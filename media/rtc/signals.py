@@ -20,6 +20,9 @@ class TrackRoute:
     mid: str
     participant_id: str
     kind: MediaKind
+    channel: str | None = None
+    """The language channel this m-line carries an interpreter's voice for (None: the
+    participant's own media)."""
 
 
 @dataclass(frozen=True, slots=True)

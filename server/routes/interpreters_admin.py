@@ -13,13 +13,16 @@ from fastapi.responses import RedirectResponse, Response
 
 from rooms import interpreters as interpreters_repo
 from rooms import lifecycle
+from rooms import participants as participants_repo
 from rooms import staff as staff_repo
 from rooms.errors import NotFound
 from rooms.models import StaffRole, StaffUser
-from server.deps import CsrfDep, DbDep, StaffDep, require
+from server.deps import CsrfDep, DbDep, ServicesDep, StaffDep, require
 from server.errors import HttpError
+from server.events import to_participant
 from server.languages import is_supported
 from server.permissions import Action
+from server.ws import protocol as p
 
 router = APIRouter(tags=["interpreters"])
 
@@ -47,10 +50,21 @@ async def assign(
 
 
 @router.post("/staff/rooms/{room_id}/interpreters/{staff_id}/remove", dependencies=[CsrfDep])
-async def unassign(room_id: str, staff_id: str, db: DbDep, staff: StaffDep) -> Response:
+async def unassign(room_id: str, staff_id: str, db: DbDep, services: ServicesDep,
+                   staff: StaffDep) -> Response:
+    """Take an interpreter off the room: stored first, then their sockets (on every node) are
+    closed with a final message, and their voice channel and media here end."""
     require(staff, Action.ASSIGN_INTERPRETER)
     room = await lifecycle.get_room(db, room_id)
     await interpreters_repo.unassign(db, room_id=room.id, staff_id=staff_id)
+    person = await participants_repo.staff_participant(db, room.id, staff_id)
+    await db.commit()
+    if person is not None:
+        await services.events.send(room.id, to_participant(person.id), p.Removed(
+            participant_id=person.id, message="You are no longer assigned to this session."))
+        services.media.set_channel(room.id, person.id, None)
+        await services.media.leave(room.id, person.id)
+        await services.events.people_changed(room.id)
     return RedirectResponse(f"/staff/rooms/{room.id}#interpreters", status_code=303)
 
 

@@ -13,7 +13,6 @@ from rooms import interpreters as interpreters_repo
 from rooms import invites as invites_repo
 from rooms import lifecycle
 from rooms import participants as participants_repo
-from rooms import transcripts as transcripts_repo
 from rooms.models import INVITABLE_ROLES, Room, RoomRole, RoomStatus, utcnow
 from server.assignments import require_room_access, visible_rooms
 from server.auth.passwords import hash_secret, new_verification_code
@@ -122,18 +121,6 @@ async def room_admin_page(request: Request, room_id: str, db: DbDep, staff: Staf
         "roles": INVITABLE_ROLES, "timezone": services.settings.timezone,
         "local_start": room.starts_at.astimezone(ZoneInfo(services.settings.timezone)),
         "ttl_hours": int(services.settings.invite_ttl_hours),
-    })
-
-
-@router.get("/staff/rooms/{room_id}/transcript")
-async def transcript_page(request: Request, room_id: str, db: DbDep, staff: StaffDep,
-                          services: ServicesDep) -> Response:
-    """The room's transcript: final captions of the speakers who consented."""
-    require(staff, Action.VIEW_TRANSCRIPT)
-    room = await lifecycle.get_room(db, room_id)
-    return render(request, "transcript.html", {
-        "staff": staff, "room": room, "entries": await transcripts_repo.list_entries(db, room.id),
-        "timezone": services.settings.timezone, "zone": ZoneInfo(services.settings.timezone),
     })
 
 

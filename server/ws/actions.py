@@ -9,13 +9,14 @@ from rooms import lifecycle
 from rooms import participants as participants_repo
 from rooms.errors import Conflict, DomainError
 from rooms.models import Admission, ChatMessage, Participant, utcnow
+from server.corrections import CaptionCorrections, Correction
 from server.events import ADMITTED, HOSTS, to_participant
 from server.languages import is_supported
 from server.permissions import Action, allowed
 from server.services import Services
 from server.ws import protocol as p
 from server.ws.connection import Connection
-from server.ws.rtc_actions import handle_rtc
+from server.ws.rtc_actions import handle_interpret_channel, handle_rtc
 
 
 class Forbidden(DomainError):
@@ -73,8 +74,14 @@ async def handle(message: p.ClientMessage, ctx: Context) -> None:
             await set_consent(consent, ctx)
         case p.ReadingSet(language=language):
             await set_reading_language(language, ctx)
+        case p.CaptionCorrect():
+            await correct_caption(message, ctx)
+        case p.CaptionsSync(limit=limit):
+            await sync_captions(limit, ctx)
         case p.RtcOffer() | p.RtcAnswer() | p.RtcCandidate():
             await handle_rtc(message, ctx.services, ctx.connection)
+        case p.InterpretChannel():
+            await handle_interpret_channel(message, ctx.services, ctx.connection)
 
 
 async def send_chat(message: p.ChatSend, ctx: Context) -> None:
@@ -189,3 +196,23 @@ async def set_reading_language(language: str, ctx: Context) -> None:
     ctx.services.translations.readers_changed(ctx.room_id)
     await ctx.services.translations.translate_history(ctx.room_id, language)
     await ctx.services.events.people_changed(ctx.room_id)
+
+
+async def correct_caption(message: p.CaptionCorrect, ctx: Context) -> None:
+    """An assigned interpreter corrects a final caption in one language: stored, then its new
+    revision published (`server/corrections.py`)."""
+    ctx.require(Action.CORRECT_CAPTIONS)
+    text = message.text.strip()
+    if not text:
+        raise p.ProtocolError("invalid_message", "a correction has some text",
+                              ref="caption.correct")
+    await CaptionCorrections(ctx.services).correct(Correction(
+        room_id=ctx.room_id, participant_id=ctx.connection.participant_id,
+        utterance_id=message.utterance_id, language=message.language, text=text))
+
+
+async def sync_captions(limit: int, ctx: Context) -> None:
+    """The room's latest finals as they are now (corrections applied), to the sender."""
+    ctx.require(Action.READ_CAPTIONS)
+    captions = await CaptionCorrections(ctx.services).history(ctx.room_id, limit)
+    ctx.connection.send(p.CaptionsHistory(captions=captions))

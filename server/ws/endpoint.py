@@ -52,7 +52,7 @@ async def room_socket(websocket: WebSocket, room_id: str, token: str = "",
         await websocket.send_text(p.dump(refused.error))
         await websocket.close(refused.close_code, refused.error.message[:120])
         return
-    connection.last_seq = max(0, after_seq)
+    connection.last_seq = min(max(0, after_seq), p.MAX_SEQ)  # a number the database can take
     await _serve(services, connection)
 
 

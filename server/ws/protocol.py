@@ -14,6 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 PROTOCOL_VERSION = 1
 
 Id = Annotated[str, Field(min_length=1, max_length=64)]
+MAX_SEQ = 2**31 - 1
+"""The largest chat sequence number a client may name (the databases' integer column)."""
 
 
 class ProtocolError(Exception):
@@ -42,7 +44,7 @@ class ChatSend(_Message):
 
 class ChatSync(_Message):
     type: Literal["chat.sync"] = "chat.sync"
-    after_seq: Annotated[int, Field(ge=0)] = 0
+    after_seq: Annotated[int, Field(ge=0, le=MAX_SEQ)] = 0
 
 
 class LobbyAdmit(_Message):
@@ -120,9 +122,41 @@ class RtcCandidate(_Message):
     sdp_mline_index: Annotated[int, Field(ge=0, le=1000)] | None = None
 
 
+class InterpretChannel(_Message):
+    """An interpreter speaks into the channel of `language` (None: into none; their voice then
+    reaches nobody). Assigned interpreters only."""
+
+    type: Literal["interpret.channel"] = "interpret.channel"
+    language: Annotated[str, Field(min_length=2, max_length=16)] | None
+
+
+CORRECTION_MAX_CHARS = 2000
+
+
+class CaptionCorrect(_Message):
+    """An assigned interpreter's correction of a final caption in one language: the caption's
+    own (`lang`: the source text, re-translated for the other readers) or a reading language in
+    use (that translation). The later correction of an (utterance, language) wins."""
+
+    type: Literal["caption.correct"] = "caption.correct"
+    utterance_id: Id
+    language: Annotated[str, Field(min_length=2, max_length=16)]
+    text: Annotated[str, Field(min_length=1, max_length=CORRECTION_MAX_CHARS)]
+
+
+class CaptionsSync(_Message):
+    """Ask for the room's latest final captions as they are now (corrections applied):
+    answered by `captions.history`."""
+
+    type: Literal["captions.sync"] = "captions.sync"
+    limit: Annotated[int, Field(ge=1, le=1000)] = 200
+
+
 ClientMessage = Annotated[
     ChatSend | ChatSync | LobbyAdmit | LobbyDeny | LobbyMessage | ParticipantRemove
-    | RoomSetAutoAdmit | ConsentSet | ReadingSet | Ping | RtcOffer | RtcAnswer | RtcCandidate,
+    | RoomSetAutoAdmit | ConsentSet | ReadingSet | Ping | RtcOffer | RtcAnswer | RtcCandidate
+    | InterpretChannel
+    | CaptionCorrect | CaptionsSync,
     Field(discriminator="type"),
 ]
 
@@ -139,6 +173,8 @@ class ParticipantInfo(BaseModel):
     """The language this person reads captions and chat in."""
     online: bool = False
     transcription_consent: bool | None = None
+    interprets: list[str] = Field(default_factory=list)
+    """An interpreter's languages in this room (as assigned): every page shows them."""
 
 
 class RoomInfo(BaseModel):
@@ -298,6 +334,8 @@ class RtcRoute(BaseModel):
     mid: str
     participant_id: str
     kind: Literal["audio", "video"]
+    channel: str | None = None
+    """Set on an interpreter's voice: the language channel it interprets into (the reader's)."""
 
 
 class RtcServerOffer(_Message):
@@ -331,6 +369,23 @@ class RtcDropped(_Message):
     reason: str
 
 
+class InterpretChannelState(_Message):
+    """To an interpreter's socket: the channel their voice now goes into (None: nobody)."""
+
+    type: Literal["interpret.channel"] = "interpret.channel"
+    language: str | None
+
+
+class CorrectionMark(BaseModel):
+    """Who corrected a caption's text in one language, and when."""
+
+    model_config = ConfigDict(frozen=True)
+    by: str
+    """The interpreter's name."""
+    by_id: str
+    at: datetime
+
+
 class Caption(_Message):
     """Live caption of a consenting speaker (to everyone admitted), one message per revision
     of an utterance: partials while it grows, then its final (`final`), or `abandoned` when no
@@ -359,6 +414,22 @@ class Caption(_Message):
     """Reading languages this server cannot translate `lang` into (pages show a note)."""
     pending: list[str] = Field(default_factory=list)
     """Reading languages whose translation of this final follows in a later revision."""
+    corrections: dict[str, CorrectionMark] = Field(default_factory=dict)
+    """Languages whose text here is an interpreter's correction (`lang`: the source `text`;
+    another: `translations[language]`, route "interpreter"), with who and when."""
+
+
+CORRECTED_REV = 1_000_000
+"""Revisions of corrected captions start here, above any revision the recognizer gives
+(partials, the final, Whisper's English), so pages show a correction over what they had."""
+
+
+class CaptionsHistory(_Message):
+    """The room's latest finals as they are now (corrections applied), oldest first; each is
+    a `caption` a page treats like a live one (its `rev` is at least `CORRECTED_REV`)."""
+
+    type: Literal["captions.history"] = "captions.history"
+    captions: list[Caption]
 
 
 CaptionsState = Literal["starting", "ready", "unavailable"]
@@ -376,7 +447,8 @@ ServerMessage = Annotated[
     Welcome | RoomState | RoomEnded | Presence | WaitingList | LobbyWaiting | LobbyNote
     | LobbyAdmitted | LobbyDenied | Removed | ChatMessageOut | ChatHistory | ChatAck | Pong
     | Error | RtcConfig | RtcServerOffer | RtcServerAnswer | RtcState | RtcDropped | Caption
-    | CaptionsStatus,
+    | InterpretChannelState
+    | CaptionsStatus | CaptionsHistory,
     Field(discriminator="type"),
 ]
 

@@ -18,7 +18,9 @@ def for_reader(message: dict[str, Any], language: str, *, every_language: bool) 
         return message
     kind = message.get("type")
     if kind == "caption":
-        return _trim(message, language)
+        return _trim_caption(message, language)
+    if kind == "captions.history":
+        return {**message, "captions": [_trim_caption(c, language) for c in message["captions"]]}
     if kind == "chat.message":
         return {**message, "message": _trim(message["message"], language)}
     if kind == "chat.history":
@@ -32,3 +34,14 @@ def _trim(item: dict[str, Any], language: str) -> dict[str, Any]:
         return item
     mine = translations.get(language)
     return {**item, "translations": {language: mine} if mine is not None else {}}
+
+
+def _trim_caption(caption: dict[str, Any], language: str) -> dict[str, Any]:
+    """A caption with the reader's translation, and of its corrections only those of what the
+    reader sees: their language and the source (shown as the original)."""
+    trimmed = _trim(caption, language)
+    corrections = caption.get("corrections")
+    if not corrections:
+        return trimmed
+    seen = {language, caption.get("lang")}
+    return {**trimmed, "corrections": {k: v for k, v in corrections.items() if k in seen}}

@@ -44,8 +44,24 @@ def test_malformed_frames_get_typed_errors_and_the_socket_lives_on(live: LiveSer
         "code"] == "invalid_message"
     assert _error(socket, {"type": "lobby.admit", "participant_id": "nobody"})["code"] == (
         "not_found")
+    assert _error(socket, {"type": "chat.sync", "after_seq": 10**30})["code"] == (
+        "invalid_message")
     socket.send({"type": "ping", "nonce": "still-here"})
     socket.expect("pong", nonce="still-here")
+
+
+def test_a_huge_after_seq_on_connect_does_not_kill_the_socket(live: LiveServer) -> None:
+    """`?after_seq=10**30` once overflowed SQLite's integers in the socket's writer."""
+    counselor, room_id, host = _host_socket(live)
+    host.send({"type": "chat.send", "client_id": "big-1", "text": "hello"})
+    host.expect("chat.ack", client_id="big-1")
+    socket = Socket(live.url, room_id, counselor.room(room_id).token, after_seq=10**30)
+    socket.expect("welcome")
+    socket.send({"type": "ping", "nonce": "alive"})
+    socket.expect("pong", nonce="alive")
+    socket.send({"type": "chat.sync", "after_seq": 0})  # and it can still catch up
+    history = socket.until(lambda m: m["type"] == "chat.history" and bool(m["messages"]))
+    assert [m["text"] for m in history["messages"]] == ["hello"]
 
 
 def test_flooding_is_rate_limited_without_hurting_others(live: LiveServer) -> None:

@@ -25,11 +25,13 @@ def test_an_interpreter_sees_and_enters_only_assigned_rooms(live: LiveServer) ->
     access = interpreter.enter(mine)
     socket = Socket(live.url, mine, access.token)
     assert socket.expect("welcome")["you"]["role"] == "interpreter"
-    socket.close()
 
-    # taken off the session: the page and the socket refuse them, even with a fresh token
+    # taken off the session: the open socket is closed with a final message, and the page
+    # and the socket refuse them afterwards, even with a token still valid
     host.post_form(f"/staff/rooms/{mine}/interpreters/{staff_id}/remove", {},
                    f"/staff/rooms/{mine}")
+    removed = socket.expect("participant.removed")
+    assert "no longer assigned" in removed["message"]
     assert interpreter.http.get(f"/rooms/{mine}").status_code == 403
     again = Socket(live.url, mine, access.token)
     assert again.expect("error")["code"] == "forbidden"

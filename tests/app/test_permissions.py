@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import uuid
 from collections.abc import Callable
@@ -10,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from rooms import transcripts
 from server.permissions import Action, Role, allowed
 from tests.conftest import staff_browser
 from tests.live import Browser, LiveServer, Socket
@@ -150,6 +152,11 @@ def view_transcript(actor: Actor) -> bool:
     return response.status_code == 200 and 'id="transcript"' in response.text
 
 
+def view_audit_log(actor: Actor) -> bool:
+    response = actor.browser.http.get("/staff/audit", follow_redirects=False)
+    return response.status_code == 200 and 'id="audit-log"' in response.text
+
+
 # ---- room actions: allowed means no `forbidden` error before the pong ----------------------
 
 
@@ -221,6 +228,43 @@ def set_own_consent(actor: Actor) -> bool:
 
 def set_reading_language(actor: Actor) -> bool:
     return _ws_allowed(actor, {"type": "reading.set", "language": "vi"})
+
+
+def read_captions(actor: Actor) -> bool:
+    replies = _ws(actor, {"type": "captions.sync", "limit": 10})
+    return any(m["type"] == "captions.history" for m in replies)
+
+
+def use_interpreter_console(actor: Actor) -> bool:
+    response = actor.browser.http.get(f"/rooms/{actor.room_id}/interpret",
+                                      follow_redirects=False)
+    return response.status_code == 200 and 'id="console"' in response.text
+
+
+def _final_caption(actor: Actor) -> str:
+    """A final caption of the host in the room's transcript, as the caption service stores it."""
+    utterance = f"u-{uuid.uuid4().hex[:8]}"
+    speaker_id = actor.host_socket.seen[0]["you"]["id"]
+
+    async def store() -> None:
+        services = actor.live.server.config.app.state.services
+        async with services.transaction() as session:
+            await transcripts.add_entry(
+                session, room_id=actor.room_id, speaker_id=speaker_id, speaker_name="Kim",
+                utterance_id=utterance, language="en", text="Hello there.", t_start=1.0,
+                t_end=2.0)
+    assert actor.live.loop is not None
+    asyncio.run_coroutine_threadsafe(store(), actor.live.loop).result(10)
+    return utterance
+
+
+def correct_captions(actor: Actor) -> bool:
+    return _ws_allowed(actor, {"type": "caption.correct", "utterance_id": _final_caption(actor),
+                               "language": "en", "text": "Hello, there."})
+
+
+def speak_interpretation(actor: Actor) -> bool:
+    return _ws_allowed(actor, {"type": "interpret.channel", "language": None})
 
 
 PERFORM: dict[Action, Callable[[Actor], bool]] = {

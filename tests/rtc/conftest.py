@@ -187,15 +187,16 @@ class ClientPeer:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def join(self, router: RoomMediaRouter) -> PeerSession:
-        """Be added to the room and make the first offer, as the browser would."""
-        session = self.attach(router)
+    async def join(self, router: RoomMediaRouter, **options: Any) -> PeerSession:
+        """Be added to the room and make the first offer, as the browser would (`options`:
+        those of `RoomMediaRouter.add`)."""
+        session = self.attach(router, **options)
         await session.handle_offer(await self.make_offer())
         return session
 
-    def attach(self, router: RoomMediaRouter) -> PeerSession:
+    def attach(self, router: RoomMediaRouter, **options: Any) -> PeerSession:
         """Be added to the room (admitted), without offering yet."""
-        self.session = router.add(self.name, self._signals.put)
+        self.session = router.add(self.name, self._signals.put, **options)
         self._spawn(self._handle_signals())
         return self.session
 
@@ -222,6 +223,8 @@ class ClientPeer:
         self.routes.update({r.mid: r for r in offer.routes})
         await self.pc.setLocalDescription(await self.pc.createAnswer())
         await self.session.handle_answer(self.pc.localDescription.sdp)
+        async with self.changed:
+            self.changed.notify_all()
 
     def _on_state(self) -> None:
         if self.pc.connectionState == "connected" and self.connected_at is None:
@@ -255,8 +258,16 @@ class ClientPeer:
         return self.received.get((participant_id, kind), Received())
 
     async def wait_frames(self, participant_id: str, kind: str, count: int, within: float) -> None:
+        await self.wait_until(lambda: self.got(participant_id, kind).frames >= count, within)
+
+    async def wait_until(self, predicate: Callable[[], bool], within: float) -> None:
+        """Until `predicate` holds after a frame arrived or an offer was answered."""
         async with asyncio.timeout(within), self.changed:
-            await self.changed.wait_for(lambda: self.got(participant_id, kind).frames >= count)
+            await self.changed.wait_for(predicate)
+
+    def current_routes(self) -> set[TrackRoute]:
+        """The routes of the last offer answered."""
+        return set(self.last_offer.routes) if self.last_offer is not None else set()
 
     async def close(self) -> None:
         for player in self.players:

@@ -9,7 +9,9 @@
 // not asked on a join page, are asked once): `consent.set` starts or stops the captions of
 // their voice. Captions reach each reader in their reading language (`root.dataset.reading`,
 // kept by room.js): the machine translation, marked so, with the original shown beside it by
-// the "Show original" switch; a language the server cannot translate into gets a note.
+// the "Show original" switch; a language the server cannot translate into gets a note. An
+// interpreter's correction (`corrections` names the language) replaces the machine text and is
+// marked "corrected by the interpreter"; its revision numbers outrank the recognizer's.
 "use strict";
 (function () {
   const root = document.getElementById("room");
@@ -209,6 +211,7 @@
     entry.original.textContent = shown.original ? ` — ${shown.original}` : "";
     entry.original.lang = m.lang || "";
     entry.line.classList.toggle("translated", Boolean(shown.original));
+    entry.line.classList.toggle("corrected", Boolean(shown.corrected));
     if (m.final) {
       entry.done = true;
       entry.final.textContent = shown.text;
@@ -226,14 +229,18 @@
   // the original with a note when the server cannot translate into their language.
   function inReadingLanguage(m) {
     const want = reading();
+    const fixes = m.corrections || {};
     if (m.speaker_id === me || !want || !m.lang || m.lang === want) {
-      return { text: m.text, lang: m.lang || "" };
+      return { text: m.text, lang: m.lang || "", note: correctedNote(fixes[m.lang]),
+        corrected: Boolean(fixes[m.lang]) };
     }
     const translated = (m.translations || {})[want];
     if (translated) {
-      const how = translated.route === "whisper" ? "machine translation of the speech"
-        : "machine translation";
-      return { text: translated.text, lang: want, original: m.text, note: how };
+      const how = fixes[want] ? correctedNote(fixes[want])
+        : translated.route === "whisper" ? "machine translation of the speech"
+          : "machine translation";
+      return { text: translated.text, lang: want, original: m.text, note: how,
+        corrected: Boolean(fixes[want]) };
     }
     if ((m.no_route || []).includes(want)) {
       return { text: m.text, lang: m.lang, note: `no translation into ${languageName(want)}` };
@@ -241,6 +248,11 @@
     if (!m.final) return null;
     const note = (m.pending || []).includes(want) ? "translating…" : "not translated";
     return { text: m.text, lang: m.lang, note };
+  }
+
+  // An interpreter's correction replaced the machine text (or the recognized original).
+  function correctedNote(fix) {
+    return fix ? `corrected by the interpreter${fix.by ? `, ${fix.by}` : ""}` : "";
   }
 
   function renderUnsupported() {
@@ -286,12 +298,18 @@
     const m = ev.detail;
     if (!m) return;
     if (m.type === "caption") onCaption(m);
+    else if (m.type === "captions.history") m.captions.forEach(onCaption);
     else if (m.type === "presence") onPresence(m);
     else if (m.type === "captions.status") setCaptionsState(m.state);
     else if (m.type === "welcome") {
       captionLanguages = m.captions_languages || null;
       setCaptionsState(m.captions_state || (m.captions_available === false ? "unavailable" : "ready"));
-      if (m.admission === "admitted") showConsent(m.you.transcription_consent);
+      if (m.admission === "admitted") {
+        showConsent(m.you.transcription_consent);
+        // back after a reload or a lost connection: the latest finals as they are now, with
+        // the interpreter's corrections made meanwhile (a line keeps its highest `rev`)
+        send({ type: "captions.sync", limit: 20 });
+      }
     }
   });
 

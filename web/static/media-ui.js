@@ -81,5 +81,16 @@ window.CounselMedia = (function () {
     return kind === "audio" ? { audio: base } : { video: Object.keys(base).length ? base : true };
   }
 
-  return { AUDIO, watchSpeaking, showSpeaking, fillDevices, constraints };
+  // Interpretation: how loud the original voices and the interpreter play for one listener.
+  // mode: "both" (the original lowered), "interpreter" or "original"; without an interpreter on
+  // the listener's channel everything plays as usual.
+  const DUCKED = 0.25;
+  function mixVolumes(mode, interpreted) {
+    if (!interpreted) return { original: 1, interpreter: 1 };
+    if (mode === "interpreter") return { original: 0, interpreter: 1 };
+    if (mode === "original") return { original: 1, interpreter: 0 };
+    return { original: DUCKED, interpreter: 1 };
+  }
+
+  return { AUDIO, watchSpeaking, showSpeaking, fillDevices, constraints, mixVolumes };
 })();

@@ -10,7 +10,12 @@
     pc: null, stream: null, iceServers: [], routes: new Map(), names: new Map(),
     tiles: new Map(), meters: new Map(), blocked: new Set(), started: false, closed: false,
     queue: Promise.resolve(),
+    // interpreters join listen-only: no camera, microphone off until they choose a channel
+    interpreter: root.dataset.role === "interpreter", channel: null, mix: "both",
   };
+  let languageNames = {};
+  try { languageNames = JSON.parse(root.dataset.languages || "{}"); } catch (e) { /* none */ }
+  const languageName = (code) => languageNames[code] || code;
   // signaling steps run one at a time: a second server offer waits for the first's answer
   const serially = (step) => { state.queue = state.queue.then(step).catch(console.error); };
 
@@ -20,7 +25,7 @@
   async function getMedia() {
     if (state.stream) return state.stream;
     try {
-      state.stream = await navigator.mediaDevices.getUserMedia({ audio: ui.AUDIO, video: true });
+      state.stream = await navigator.mediaDevices.getUserMedia({ audio: ui.AUDIO, video: !state.interpreter });
     } catch (err) {
       try {
         state.stream = await navigator.mediaDevices.getUserMedia({ audio: ui.AUDIO });
@@ -29,6 +34,7 @@
         status("no microphone or camera; receiving only");
       }
     }
+    if (state.interpreter) setMicrophone(Boolean(state.channel));
     $("local-video").srcObject = state.stream;
     updateButtons();
     watchLocal();
@@ -175,8 +181,67 @@
       const voiceOnly = route.kind === "audio" && !withVideo.has(route.participant_id);
       tile.figure.classList.toggle("audio-only", route.kind === "audio" && !voiceOnly);
       tile.figure.classList.toggle("voice-only", voiceOnly);
-      tile.caption.textContent = state.names.get(route.participant_id) || "…";
+      const name = state.names.get(route.participant_id) || "…";
+      tile.caption.textContent = route.channel
+        ? `${name}, interpreting into ${languageName(route.channel)}` : name;
     }
+    applyMix();
+  }
+
+  // -- interpretation, as a listener: the interpreter of my language's channel comes on its own
+  // m-line (its route names the channel); I choose what I hear of it and of the original voices
+  function applyMix() {
+    const interpreted = [...state.routes.values()].some((r) => r.kind === "audio" && r.channel);
+    $("interpretation-mix").hidden = !interpreted;
+    const volumes = ui.mixVolumes(state.mix, interpreted);
+    for (const [mid, tile] of state.tiles) {
+      const route = state.routes.get(mid);
+      if (!route || route.kind !== "audio") continue;
+      const volume = route.channel ? volumes.interpreter : volumes.original;
+      tile.video.volume = volume;
+      tile.video.muted = volume === 0;
+      tile.figure.classList.toggle("interpretation", Boolean(route.channel));
+    }
+  }
+
+  for (const radio of document.querySelectorAll('input[name="interpretation-mix"]')) {
+    radio.addEventListener("change", (ev) => { if (ev.target.checked) { state.mix = ev.target.value; applyMix(); } });
+  }
+
+  // -- interpretation, as an interpreter: the channel my voice goes into (none: nobody hears me)
+  function setMicrophone(on) {
+    if (!state.stream) return;
+    for (const track of state.stream.getAudioTracks()) track.enabled = on;
+    updateButtons();
+  }
+
+  function showChannel(language, note) {
+    const select = $("interpret-channel");
+    select.value = language || "";
+    select.disabled = false;
+    $("interpret-status").textContent = note || (language
+      ? `Your voice goes to the people who read ${languageName(language)}.`
+      : "Nobody hears you.");
+  }
+
+  function fillChannels(languages) {
+    const select = $("interpret-channel");
+    const none = select.options[0];
+    select.replaceChildren(none, ...languages.map((code) => {
+      const option = document.createElement("option");
+      option.value = code;
+      option.textContent = languageName(code);
+      return option;
+    }));
+    showChannel(state.channel);
+  }
+
+  if (state.interpreter) {
+    $("interpret-pick").hidden = false;
+    $("interpret-channel").addEventListener("change", (ev) => {
+      ev.target.disabled = true;
+      send({ type: "interpret.channel", language: ev.target.value || null });
+    });
   }
 
   // -- autoplay: browsers may refuse to play sound before the person interacts with the page;
@@ -248,6 +313,17 @@
   }
 
   const handlers = {
+    welcome(m) {
+      if (state.interpreter) fillChannels(m.room.languages);
+    },
+    "interpret.channel"(m) {
+      state.channel = m.language;
+      setMicrophone(Boolean(m.language)); // choosing a channel is choosing to speak
+      showChannel(m.language);
+    },
+    error(m) {
+      if (m.ref === "interpret.channel") showChannel(state.channel, m.message);
+    },
     "rtc.config"(m) {
       state.iceServers = m.ice_servers.map((s) => Object.fromEntries(
         Object.entries(s).filter(([, v]) => v !== null)));
@@ -283,6 +359,11 @@
   });
   root.addEventListener("room:disconnected", () => {
     stopPeer();
+    if (state.interpreter) { // the server forgets the channel of a socket that closed
+      state.channel = null;
+      setMicrophone(false);
+      showChannel(null);
+    }
     if (!state.closed) status("waiting for the room"); // the socket also closes after the end
   });
   root.addEventListener("room:closed", () => {

@@ -100,6 +100,7 @@
   const handlers = {
     welcome(m) {
       state.permissions = new Set(m.permissions);
+      showConsoleLink();
       renderRoom(m.room);
       showAdmitted(m.admission === "admitted");
     },
@@ -142,7 +143,9 @@
     list.replaceChildren(...people.map((p) => {
       const consent = p.transcription_consent === true ? "captions on"
         : p.transcription_consent === false ? "not transcribed" : "captions: not asked";
-      const item = el("li", `${p.name} (${p.role}, ${consent})${p.online ? "" : " — away"}`);
+      const who = p.role === "interpreter" ? interpreterLabel(p) : p.role;
+      const item = el("li", `${p.name} (${who}, ${consent})${p.online ? "" : " — away"}`);
+      if (p.role === "interpreter") item.classList.add("interpreter");
       if (p.id === me) item.append(el("span", " (you)", "muted"));
       if (state.permissions.has("remove_participant") && p.id !== me && p.role !== "host") {
         const btn = el("button", "Remove", "small secondary");
@@ -153,6 +156,23 @@
       }
       return item;
     }));
+  }
+
+  // Everyone sees that an interpreter is present, and for which languages.
+  function interpreterLabel(p) {
+    const codes = p.interprets && p.interprets.length ? p.interprets
+      : [...new Set([p.language, p.reading_language].filter(Boolean))];
+    const names = codes.map(languageName).join(", ");
+    return names ? `interpreter: ${names}` : "interpreter";
+  }
+
+  // Interpreters get a link to their console (listen-only, every language side by side).
+  function showConsoleLink() {
+    if (!state.permissions.has("use_interpreter_console") || $("console-link")) return;
+    const link = el("a", "Interpreter console");
+    link.id = "console-link";
+    link.href = `/rooms/${encodeURIComponent(roomId)}/interpret`;
+    document.querySelector(".room-head .status-line").append(link);
   }
 
   function renderWaiting(waiting) {
