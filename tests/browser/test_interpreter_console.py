@@ -139,11 +139,13 @@ def test_a_correction_on_the_console_replaces_the_text_on_the_readers_page(
     worker_id = guest.locator("#room").get_attribute("data-participant-id") or ""
 
     interpreter = open_person(chromium, live, people)
-    console = interpreter.page
-    sign_in(console, "interpreter")
-    console.goto(admin_path)
-    enter_room(console)
-    console.get_by_role("link", name="Interpreter console").click()
+    room_page = interpreter.page
+    sign_in(room_page, "interpreter")
+    room_page.goto(admin_path)
+    enter_room(room_page)
+    with interpreter.context.expect_page() as opened:  # a new tab: the room page stays
+        room_page.get_by_role("link", name=re.compile("^Interpreter console")).click()
+    console = opened.value
     expect(console.get_by_role("heading", name=re.compile("^Interpreter console"))).to_be_visible()
     expect(console.get_by_role("status").filter(has_text="Connected")).to_be_visible()
     expect(console.locator("#tiles, #local-video")).to_have_count(0)  # listen only: no media

@@ -166,12 +166,15 @@
     return names ? `interpreter: ${names}` : "interpreter";
   }
 
-  // Interpreters get a link to their console (listen-only, every language side by side).
+  // Interpreters get a link to their console (every language side by side), in a new tab:
+  // they keep hearing the room on this page while they read and correct there.
   function showConsoleLink() {
     if (!state.permissions.has("use_interpreter_console") || $("console-link")) return;
-    const link = el("a", "Interpreter console");
+    const link = el("a", "Interpreter console (new tab)");
     link.id = "console-link";
     link.href = `/rooms/${encodeURIComponent(roomId)}/interpret`;
+    link.target = "_blank";
+    link.rel = "noopener";
     document.querySelector(".room-head .status-line").append(link);
   }
 
