@@ -205,8 +205,9 @@ def test_a_tap_that_ends_mid_sentence_gives_it_a_final_and_the_next_tap_captions
     assert {"open", "window"} <= set(words(heard["text"]))
     assert all(not m["final"] for m in captions_of(listener, heard["utterance_id"])[:-1])
     later = listener.expect("caption", timeout=30, speaker_id=pid, final=True)
-    # tiny.en hears "works" or "worked" (cut loose at the start of a tap): the nouns decide
-    assert {"brother", "hospital", "city"} <= set(words(later["text"])), later["text"]
+    # tiny.en hears the sentence's start variously when a tap begins mid-stream ("My brother
+    # works", "My drummer works", "worked"): its end decides
+    assert {"hospital", "city"} <= set(words(later["text"])), later["text"]
     assert later["utterance_id"] != heard["utterance_id"]
     assert heard["t_end"] < later["t_start"] < later["t_end"]
     on_server(caption_live, wait_idle(services.captions))
