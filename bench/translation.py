@@ -30,6 +30,14 @@ tests/translation/packbuild.py (no real weights can be downloaded on this machin
 model and the path are real, the translation figures are the engine's overhead on tiny
 deterministic transformers, not the speed of real OPUS-MT or M2M100 models. One JSON object goes
 to stdout with --json (`--details` adds every sentence).
+
+Interpretation, on the same server after the runs above (bench/_interpretation.py; skip with
+--no-interpreter-audio, --no-corrections): `interpreter_audio_cpu_pct_per_listener` next to
+`ordinary_audio_cpu_pct_per_listener` (server CPU of forwarding one voice to 8 listeners, per
+listener: bench/_voice_cpu.py), then `correction_delivery_p50_ms`/`_p99_ms` (10 rooms, each
+interpreter correcting an English translation twice a second for 20 s -> the English reader's
+socket: bench/_corrections.py) and `source_corrections_one_room` (one room, German source texts
+corrected once a second, each re-translated by the test-built pack before it is sent).
 """
 
 from __future__ import annotations
@@ -48,6 +56,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from _interpretation import HEADLINE, add_arguments, check_arguments, prepare  # _repo first
+from _interpretation import run as run_interpretation
 from _repo import ROOT  # before the project's imports: see bench/_repo.py
 from _seed import SeededRoom, seed_rooms
 from _serve import HOST, Server
@@ -146,6 +156,7 @@ async def live(args: argparse.Namespace, workdir: Path, translation_dir: Path) -
     settings = Settings(database_url=db_url, secret_key=SecretStr(secret), data_dir=workdir)
     await asyncio.to_thread(upgrade, db_url)
     warm_de, warm_es, room_de, room_es = await seed(settings, ["de", "es", "de", "es"])
+    plan = await prepare(settings, args)
     env = {k: v for k, v in os.environ.items() if not k.startswith("COUNSEL_")}
     env.update(COUNSEL_DATABASE_URL=db_url, COUNSEL_SECRET_KEY=secret,
                COUNSEL_DATA_DIR=str(workdir), COUNSEL_MODELS_DIR=str(args.models_dir),
@@ -166,6 +177,7 @@ async def live(args: argparse.Namespace, workdir: Path, translation_dir: Path) -
         text_route = await talk(room_de, choose(german, args.utterances, rng))
         whisper_route = await talk(room_es, choose(spanish, args.whisper_utterances, rng))
         after = await asyncio.to_thread(scrape, server.port)
+        interpretation = await run_interpretation(plan, url, server.cpu, args)
     finally:
         server.stop()
     hits, misses = (_delta(before, after, CACHE % r) for r in ("hit", "miss"))
@@ -184,6 +196,7 @@ async def live(args: argparse.Namespace, workdir: Path, translation_dir: Path) -
         "whisper_route": {"speaker": "es", "reader": READER, **whisper},
         "warmup_translated_s": [None if h.translated_s is None else round(h.translated_s, 3)
                                 for h in warm],
+        **interpretation,
     }
 
 
@@ -208,6 +221,7 @@ async def bench(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         "cache_hit_ratio": result.pop("cache_hit_ratio"),
         "whisper_route_final_p50_s": result.pop("whisper_route_final_p50_s"),
         "whisper_route_final_p95_s": result.pop("whisper_route_final_p95_s"),
+        **{key: result.pop(key) for key in HEADLINE if key in result},
         "speech_engine": str(defaults["speech_engine"].default),
         "speech_model": args.model,
         "speech_compute_type": str(defaults["speech_compute_type"].default),
@@ -216,7 +230,8 @@ async def bench(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         "translation_model_live": f"argos:de-en, test-built ({pack.name})",
         "translation_model_fanout": f"{in_process['fanout_model']}, test-built, 11 languages",
         "test_built_models": ["translated_final_p50_s", "translated_final_p95_s",
-                              "translate_p50_ms", "fanout_ms", "cache_hit_ratio"],
+                              "translate_p50_ms", "fanout_ms", "cache_hit_ratio",
+                              *[k for k in ("source_corrections_one_room",) if k in result]],
         "notes": "No real text-translation weights can be downloaded here: the de->en Argos pack "
                  "and the multilingual M2M100-style model are built offline by "
                  "tests/translation/packbuild.py (hand-set CTranslate2 transformers, "
@@ -252,9 +267,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--details", action="store_true", help="add every sentence")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    add_arguments(parser)
     args = parser.parse_args(argv)
     if min(args.utterances, args.whisper_utterances, args.reps) < 1:
         parser.error("--utterances, --whisper-utterances and --reps must be positive")
+    check_arguments(parser, args)
     return args
 
 

@@ -68,3 +68,33 @@ async def test_translation_bench_times_each_sentence_to_its_translation(
     empty = heard(Outcome(spoken, [caption("u", 0.5, 3, pending=("en",)),
                                    caption("u", 1.1, 4)]), track, "en", expected)
     assert (empty.translated_s, empty.translation, empty.empty) == (None, None, True)
+
+
+async def test_translation_bench_times_each_correction_to_the_caption_that_shows_it(
+        bench_modules: None) -> None:
+    """bench/translation.py's correction_delivery_*: send -> the first `caption` of the
+    utterance at the listener showing the corrected text (the reader's translation, or the
+    source text for a source correction); other texts and other utterances do not count."""
+    from _corrections import READER, SOURCE, RoomRun, Sent, _delivered
+    from _interpreted import InterpretedRoom
+    from _peer import Caption, Person, Translation
+    from _seed import Member
+
+    member = Member("p", "worker", "t")
+    run = RoomRun(InterpretedRoom("room", member, member, (member,)), ["u1", "u2", "u3"])
+    run.sent = [Sent("room", "u1", READER, "Fixed one.", 10.0),
+                Sent("room", "u2", SOURCE, "Korrigiert.", 11.0),
+                Sent("room", "u3", READER, "Never shown.", 12.0)]
+    listener = Person("ws://bench", "room", "t", None)
+
+    def caption(utterance: str, at: float, text: str, english: str) -> Caption:
+        return Caption(at, "host", utterance, 1_000_001, True, text, 0.0, 1.0, SOURCE,
+                       {READER: Translation(english, "interpreter")})
+
+    listener.captions = [caption("u1", 10.05, "Quelle.", "Machine."),
+                         caption("u1", 10.08, "Quelle.", "Fixed one."),
+                         caption("u1", 10.5, "Quelle.", "Fixed one."),
+                         caption("u3", 12.1, "Quelle.", "Fixed one."),
+                         caption("u2", 11.2, "Korrigiert.", "Corrected.")]
+    delays = {sent.utterance_id: delay for sent, delay in _delivered(run, listener)}
+    assert delays == {"u1": pytest.approx(0.08), "u2": pytest.approx(0.2)}
