@@ -108,7 +108,8 @@ async def _serve(
 async def _translation(settings: Settings) -> TranslationService | None:
     """The worker's translation of text jobs, over the translation models installed here
     (loaded now); None when there are none (text jobs are then refused, retryable)."""
-    registry = await asyncio.to_thread(open_registry, settings.translation_path)
+    registry = await asyncio.to_thread(open_registry, settings.translation_path,
+                                       options=settings.translation_options())
     if not registry.translators:
         log.info("no translation models in %s: speech jobs only", settings.translation_path)
         return None

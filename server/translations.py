@@ -68,7 +68,8 @@ class RoomTranslations:
         no route, and readers are told so); models start loading at once, off the loop."""
         registry = await asyncio.to_thread(
             open_registry, settings.translation_path,
-            whisper_translate=settings.speech_multilingual)
+            whisper_translate=settings.speech_multilingual,
+            options=settings.translation_options())
         resources = contextlib.AsyncExitStack()
         if settings.translation_in_pool and registry.translators:
             assert settings.speech_pool_url
