@@ -32,7 +32,7 @@ from rooms import interpreters as interpreters_repo
 from rooms import participants as participants_repo
 from rooms import transcripts
 from rooms.errors import DomainError, NotFound
-from rooms.models import Admission, CaptionCorrection, RoomRole, TranscriptEntry
+from rooms.models import Admission, CaptionCorrection, RoomRole, TranscriptEntry, utcnow
 from server.events import ADMITTED, to_participant
 from server.services import Services
 from server.translations import Translated
@@ -174,6 +174,11 @@ class CaptionCorrections:
             session, room_id=correction.room_id, utterance_id=correction.utterance_id,
             language=correction.language, text=correction.text, replaced_text="",
             by=corrector)
+        # its time is taken now, under the lock: on SQLite the insert's parameters (with the
+        # default time) were made before the insert waited for the write lock, so a
+        # correction stored later could carry an earlier time and sort before the one it
+        # replaced
+        fix.created_at = utcnow()
         await session.refresh(entry)
         fixes = [f for f in await _fixes_of(session, correction.room_id,
                                             correction.utterance_id) if f.id != fix.id]
