@@ -247,11 +247,17 @@ class CaptionService:
         abandon the sentence they were in."""
         key = (room_id, participant_id)
         tap = self._taps.get(key)
+        streams = {t: s for t, s in self._tasks.items() if (s.room_id, s.participant_id) == key}
         if consent:
             if self.enabled and tap is not None and not tap.closed:
+                # a task already on this tap began without consent (it read none, or is reading
+                # it now, and would end without a caption): a fresh one reads the tap instead
+                stale = [t for t, s in streams.items() if s.tap is tap]
+                for task in stale:
+                    del self._tasks[task]
+                await self._cancel(stale)
                 self._start(_Stream(room_id, participant_id, tap))
             return
-        streams = {t: s for t, s in self._tasks.items() if (s.room_id, s.participant_id) == key}
         for task in streams:
             del self._tasks[task]
         await self._cancel(list(streams))

@@ -135,3 +135,32 @@ async def test_the_hub_tells_every_local_socket_of_every_room() -> None:
     assert [s.sent for s in sockets] == [[p.CaptionsStatus(state="ready")]] * 3
     await hub.close()
     await bus.close()
+
+
+async def test_consent_given_while_a_task_reads_none_still_captions_the_tap(
+    installed: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The race: the tap opens, its task reads the speaker's consent (none yet), the speaker
+    says yes meanwhile. The old task would end without a caption and the new consent found a
+    task on the tap already: nobody read it, captions never came."""
+    reading, answer = asyncio.Event(), asyncio.Event()
+    asked: list[bool] = []
+
+    async def consenting_speaker(self: CaptionService, room_id: str, participant_id: str
+                                 ) -> None:
+        asked.append(True)
+        if len(asked) == 1:  # the first task reads "no consent", slowly
+            reading.set()
+            await answer.wait()
+        return None
+
+    monkeypatch.setattr(CaptionService, "_consenting_speaker", consenting_speaker)
+    service = CaptionService(installed, None, None)  # type: ignore[arg-type]
+    tap = AudioTap("s", maxlen=100)
+    service.on_audio_tap("room", "s", tap)
+    await reading.wait()
+    await service.consent_changed("room", "s", True)  # stored as yes while the task reads
+    answer.set()
+    await asyncio.sleep(0)
+    assert len(asked) == 2  # a fresh task asked again (and would caption the tap)
+    await service.close()
