@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint install clean
+.PHONY: run test lint install system-packages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,11 +25,14 @@ run: install
 	$(BIN)/counsel-room demo
 	$(BIN)/counsel-room serve
 
+system-packages:
+	bash scripts/system-packages.sh
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-test: lint
+test: system-packages lint
 	$(BIN)/python -m pytest
 
 clean:
