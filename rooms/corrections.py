@@ -1,5 +1,5 @@
 """Interpreters' corrections of final captions: every one kept, the latest per (utterance,
-language) shown."""
+language) shown (`server.corrections.current`)."""
 
 from __future__ import annotations
 
@@ -28,9 +28,12 @@ async def history(session: AsyncSession, room_id: str) -> list[CaptionCorrection
     return list((await session.execute(query)).scalars())
 
 
-async def latest(session: AsyncSession, room_id: str) -> dict[tuple[str, str], CaptionCorrection]:
-    """``{(utterance_id, language): the latest correction}`` of the room (later wins)."""
-    found: dict[tuple[str, str], CaptionCorrection] = {}
-    for correction in await history(session, room_id):
-        found[(correction.utterance_id, correction.language)] = correction
-    return found
+async def of_utterance(session: AsyncSession, room_id: str,
+                       utterance_id: str) -> list[CaptionCorrection]:
+    """Every correction of one final caption, oldest first."""
+    query = (select(CaptionCorrection)
+             .where(CaptionCorrection.room_id == room_id,
+                    CaptionCorrection.utterance_id == utterance_id)
+             .order_by(CaptionCorrection.created_at, CaptionCorrection.id))
+    return list((await session.execute(query)).scalars())
+

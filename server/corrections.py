@@ -116,14 +116,10 @@ class CaptionCorrections:
     async def history(self, room_id: str, limit: int) -> list[p.Caption]:
         """The room's last ``limit`` finals as they are now, in the order they were spoken."""
         async with self._services.sessions() as session:
-            entries = (await transcripts.list_entries(session, room_id))[-limit:]
-            fixes = await corrections_repo.history(session, room_id)
+            lines = (await transcripts.with_corrections(session, room_id))[-limit:]
             readers = await participants_repo.reading_languages(session, room_id)
-        by_utterance: dict[str, list[CaptionCorrection]] = {}
-        for fix in fixes:
-            by_utterance.setdefault(fix.utterance_id, []).append(fix)
-        return [self._with_no_route(current(e, by_utterance.get(e.utterance_id or "", [])),
-                                    readers) for e in entries]
+        return [self._with_no_route(current(line.entry, line.corrections), readers)
+                for line in lines]
 
     def _with_no_route(self, caption: p.Caption, readers: set[str]) -> p.Caption:
         can = self._services.translations.can_translate
@@ -180,8 +176,8 @@ class CaptionCorrections:
         # replaced
         fix.created_at = utcnow()
         await session.refresh(entry)
-        fixes = [f for f in await _fixes_of(session, correction.room_id,
-                                            correction.utterance_id) if f.id != fix.id]
+        fixes = [f for f in await corrections_repo.of_utterance(
+            session, correction.room_id, correction.utterance_id) if f.id != fix.id]
         fix.replaced_text = _shown_text(current(entry, fixes), correction.language)
         if retranslated is not None:
             kept = {lang: t for lang, t in entry.translations.items()
@@ -217,8 +213,3 @@ async def _entry(session: AsyncSession, room_id: str, utterance_id: str, *,
         raise NotFound("no final caption with this utterance_id in this room")
     return entry
 
-
-async def _fixes_of(session: AsyncSession, room_id: str,
-                    utterance_id: str) -> list[CaptionCorrection]:
-    return [fix for fix in await corrections_repo.history(session, room_id)
-            if fix.utterance_id == utterance_id]
