@@ -7,12 +7,15 @@ straight into the database (no speech is needed). Every room's interpreter sends
 `caption.correct {utterance_id, language, text}` at a steady rate, each for the next final,
 with a text never sent before; all rooms at once, their starts spread over one period. Most
 correct the English translation (`language: "en"`: stored and sent to the English readers);
-every `source_every`-th corrects the German source instead (`language: "de"`: stored,
-translated again into English by the server's translation service, sent to everyone). The
+every `source_every`-th corrects the German source instead (`language: "de"`: stored, sent
+to everyone at once, then translated again into English by the server's translation service
+and sent again). The
 figure of a correction is its send time -> the arrival of the first `caption` of that utterance
 at the listener that shows the corrected text (`translations["en"].text`, or `text` for the
-source), both read from this process's monotonic clock (`server/corrections.py` says what is
-published and to whom).
+source: the corrected original, which the server sends at once), both read from this
+process's monotonic clock (`server/corrections.py` says what is published and to whom);
+`source_retranslated_*` is the same up to the arrival of the source correction's machine
+English, which follows in the background.
 """
 
 from __future__ import annotations
@@ -102,15 +105,22 @@ async def _correct(run: RoomRun, interpreter: Person, start: float, rate: float,
         run.sent.append(Sent(run.room.room_id, utterance_id, language, text, at))
 
 
-def _delivered(run: RoomRun, listener: Person) -> list[tuple[Sent, float]]:
-    """Each correction that arrived at the listener, with send -> arrival in seconds."""
+def _delivered(run: RoomRun, listener: Person, *,
+               retranslated: bool = False) -> list[tuple[Sent, float]]:
+    """Each correction that arrived at the listener, with send -> arrival in seconds; with
+    ``retranslated``, each source correction whose re-translation arrived."""
     arrivals: dict[tuple[str, str, str], float] = {}
     for caption in listener.captions:
         shown = caption.translations.get(READER)
+        if retranslated:
+            if shown is not None and shown.route != "interpreter":
+                arrivals.setdefault((caption.utterance_id, SOURCE, caption.text), caption.at)
+            continue
         if shown is not None:
             arrivals.setdefault((caption.utterance_id, READER, shown.text), caption.at)
         arrivals.setdefault((caption.utterance_id, SOURCE, caption.text), caption.at)
-    keys = [(s, (s.utterance_id, s.language, s.text)) for s in run.sent]
+    keys = [(s, (s.utterance_id, s.language, s.text)) for s in run.sent
+            if not retranslated or s.language == SOURCE]
     return [(s, arrivals[key] - s.at) for s, key in keys if key in arrivals]
 
 
@@ -141,6 +151,8 @@ async def deliver(url: str, runs: list[RoomRun], rate: float, source_every: int 
     ms = [d * 1000 for _, d in delivered]
     by_kind = {kind: [d * 1000 for s, d in delivered if s.language == language]
                for kind, language in (("translation", READER), ("source", SOURCE))}
+    by_kind["source_retranslated"] = [d * 1000 for r, lst in pairs
+                                      for _, d in _delivered(r, lst, retranslated=True)]
     return {
         "correction_delivery_p50_ms": percentile(ms, 50),
         "correction_delivery_p99_ms": percentile(ms, 99),

@@ -35,9 +35,10 @@ Interpretation, on the same server after the runs above (bench/_interpretation.p
 --no-interpreter-audio, --no-corrections): `interpreter_audio_cpu_pct_per_listener` next to
 `ordinary_audio_cpu_pct_per_listener` (server CPU of forwarding one voice to 8 listeners, per
 listener: bench/_voice_cpu.py), then `correction_delivery_p50_ms`/`_p99_ms` (10 rooms, each
-interpreter correcting an English translation twice a second for 20 s -> the English reader's
-socket: bench/_corrections.py) and `source_corrections_one_room` (one room, German source texts
-corrected once a second, each re-translated by the test-built pack before it is sent).
+interpreter correcting twice a second for 20 s, four in five of an English translation, one in
+five of the German source -> the English reader's socket: bench/_corrections.py) and
+`source_corrections_one_room` (one room, German source texts corrected once a second: the
+corrected original, then its re-translation by the test-built pack).
 """
 
 from __future__ import annotations

@@ -253,6 +253,9 @@ class CaptionCorrection(Base):
     corrected_by: Mapped[str] = mapped_column(ForeignKey("participants.id"))
     corrected_by_name: Mapped[str] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    retranslated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    """A source correction's re-translation into the room's other languages was stored then
+    (None: not yet, or a translation's correction)."""
 
 
 class AuditEntry(Base):

@@ -4,24 +4,30 @@ In: `caption.correct {utterance_id, language, text}` from an interpreter assigne
 (the socket checks the role and the assignment). The language is the caption's own (the source
 text) or a reading language in use (that translation). Out: the correction is stored
 (`rooms.corrections`: every one kept, with what readers saw before, who and when), then the
-utterance's next revision is published as a `caption` whose `rev` is `CORRECTED_REV` plus the
-number of corrections of the utterance, above anything the recognizer sends, so pages replace
-what they show. A translation's correction goes to the readers of that language and to the
-room's interpreters (the others have nothing new to see); a source correction goes to everyone:
-it is re-translated into the other reading languages (machine, unless a language gets its own
-correction later) and the transcript entry keeps the new translations.
+utterance's next revision is published as a `caption`, so pages replace what they show.
 
-`captions.sync` answers with the room's latest finals, corrections applied (`current()`), so a
-page that reconnects, or a server that restarted, shows what readers last saw.
+A translation's correction goes to the readers of that language and to the room's
+interpreters (the others have nothing new to see). A source correction goes to everyone at
+once, without the machine translations of the old text and with the languages it is being
+translated into again in `pending`; the re-translation runs in the background (not on the
+interpreter's socket, whose next corrections would wait behind it) and lands as the next
+revision, kept in the transcript entry (`retranslated_at` on the correction). A later source
+correction makes an earlier one's re-translation moot: it is dropped. A re-translation a
+stopped server never finished is started again when a page asks for the history.
+
+Revisions: `CORRECTED_REV` plus one per correction of the utterance and one per re-translation
+landed, so each step outranks the one before on every page, and `captions.sync` (`current()`,
+from what is stored) gives a page that reconnects, or a server that restarted, what readers
+last saw.
 
 Two corrections of one utterance at once: the transcript entry's row is locked while a
-correction is stored, so they are ordered; the later one has the higher revision and wins on
-every page.
+correction or a re-translation is stored, so they are ordered; the later one has the higher
+revision and wins on every page.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -35,7 +41,6 @@ from rooms.errors import DomainError, NotFound
 from rooms.models import Admission, CaptionCorrection, RoomRole, TranscriptEntry, utcnow
 from server.events import ADMITTED, to_participant
 from server.services import Services
-from server.translations import Translated
 from server.ws import protocol as p
 
 INTERPRETER_ROUTE = "interpreter"
@@ -61,27 +66,35 @@ class Correction:
     text: str
 
 
-def current(entry: TranscriptEntry, fixes: Sequence[CaptionCorrection]) -> p.Caption:
+def current(entry: TranscriptEntry, fixes: Sequence[CaptionCorrection],
+            readers: Collection[str] = ()) -> p.Caption:
     """The final caption as readers see it now: ``fixes`` are the corrections of its utterance,
     oldest first; the latest per language wins, and a translation corrected before the source's
-    latest correction gives way to the source's re-translation (kept in the entry)."""
+    latest correction gives way to the source's re-translation (kept in the entry). While that
+    re-translation has not landed, the ``readers``' languages it will bring are `pending`."""
     latest: dict[str, tuple[int, CaptionCorrection]] = {}
     for index, fix in enumerate(fixes):
         latest[fix.language] = (index, fix)
     source = latest.get(entry.language)
+    waiting = source is not None and source[1].retranslated_at is None
+    machine = _speech_translations(entry) if waiting else entry.translations  # else: old text's
     translations = {lang: p.MachineTranslation(text=t["text"], route=t["route"])
-                    for lang, t in entry.translations.items()}
+                    for lang, t in machine.items()}
     marks = {entry.language: _mark(source[1])} if source else {}
     for language, (index, fix) in latest.items():
         if language == entry.language or (source is not None and index < source[0]):
             continue
         translations[language] = p.MachineTranslation(text=fix.text, route=INTERPRETER_ROUTE)
         marks[language] = _mark(fix)
+    pending = sorted(set(readers) - {entry.language, *translations}) if waiting else []
+    landed = sum(1 for fix in fixes if fix.retranslated_at is not None)
     return p.Caption(
         speaker_id=entry.speaker_id, speaker_name=entry.speaker_name,
-        utterance_id=entry.utterance_id or entry.id, rev=p.CORRECTED_REV + len(fixes),
+        utterance_id=entry.utterance_id or entry.id,
+        rev=p.CORRECTED_REV + len(fixes) + landed,
         final=True, lang=entry.language, text=source[1].text if source else entry.text,
         t_start=entry.t_start, t_end=entry.t_end, translations=translations, corrections=marks,
+        pending=pending,
     )
 
 
@@ -96,6 +109,11 @@ def _shown_text(caption: p.Caption, language: str) -> str:
     return shown.text if shown is not None else ""
 
 
+def _speech_translations(entry: TranscriptEntry) -> dict[str, dict[str, str]]:
+    """Whisper's English is of the speech, not of the text: a corrected source keeps it."""
+    return {lang: t for lang, t in entry.translations.items() if t.get("route") == "whisper"}
+
+
 class CaptionCorrections:
     """Corrections of a room's final captions (stateless: built per use over the services)."""
 
@@ -103,14 +121,19 @@ class CaptionCorrections:
         self._services = services
 
     async def correct(self, correction: Correction) -> p.Caption:
-        """Store the correction and publish the utterance's new revision; returns it."""
+        """Store the correction and publish the utterance's new revision; returns it. A source
+        correction's re-translation is started, not waited for."""
         entry = await self._checked_entry(correction)
-        retranslated = await self._retranslate(entry, correction)
+        source = correction.language == entry.language
+        targets = await self._services.translations.targets(correction.room_id,
+                                                            online_only=False)
         async with self._services.transaction() as session:
-            caption = await self._store(session, correction, retranslated)
+            caption, fix = await self._store(session, correction, targets)
             audience = await self._audience(session, correction, caption)
         for to in audience:
             await self._services.events.send(correction.room_id, to, caption)
+        if source and fix.retranslated_at is None:
+            self._retranslate_later(correction.room_id, correction.utterance_id, fix.id)
         return caption
 
     async def history(self, room_id: str, limit: int) -> list[p.Caption]:
@@ -118,13 +141,19 @@ class CaptionCorrections:
         async with self._services.sessions() as session:
             lines = (await transcripts.with_corrections(session, room_id))[-limit:]
             readers = await participants_repo.reading_languages(session, room_id)
-        return [self._with_no_route(current(line.entry, line.corrections), readers)
-                for line in lines]
+        captions = [self._with_no_route(current(line.entry, line.corrections, readers), readers)
+                    for line in lines]
+        for line in lines:  # a re-translation a stopped server never finished
+            fix = _waiting_source_fix(line.entry, line.corrections)
+            if fix is not None:
+                self._retranslate_later(room_id, fix.utterance_id, fix.id)
+        return captions
 
-    def _with_no_route(self, caption: p.Caption, readers: set[str]) -> p.Caption:
+    def _with_no_route(self, caption: p.Caption, readers: Collection[str]) -> p.Caption:
         can = self._services.translations.can_translate
         missing = sorted(r for r in readers if r != caption.lang and caption.lang
-                         and r not in caption.translations and not can(caption.lang, r))
+                         and r not in caption.translations and r not in caption.pending
+                         and not can(caption.lang, r))
         return caption.model_copy(update={"no_route": missing}) if missing else caption
 
     # -- steps ---------------------------------------------------------------------------------
@@ -148,19 +177,8 @@ class CaptionCorrections:
                 f"({entry.language}) or a reading language in use ({others})")
         return entry
 
-    async def _retranslate(self, entry: TranscriptEntry, correction: Correction
-                           ) -> Translated | None:
-        """A corrected source text in every other language its readers need (None when a
-        translation is corrected)."""
-        if correction.language != entry.language:
-            return None
-        translations = self._services.translations
-        targets = await translations.targets(correction.room_id, online_only=False)
-        return await translations.translate(
-            correction.text, entry.language, targets | set(entry.translations), final=True)
-
     async def _store(self, session: AsyncSession, correction: Correction,
-                     retranslated: Translated | None) -> p.Caption:
+                     targets: Collection[str]) -> tuple[p.Caption, CaptionCorrection]:
         corrector = await participants_repo.get_participant(
             session, correction.room_id, correction.participant_id)
         # ordered from here: PostgreSQL by the entry's row lock, SQLite by its write lock
@@ -179,16 +197,13 @@ class CaptionCorrections:
         fixes = [f for f in await corrections_repo.of_utterance(
             session, correction.room_id, correction.utterance_id) if f.id != fix.id]
         fix.replaced_text = _shown_text(current(entry, fixes), correction.language)
-        if retranslated is not None:
-            kept = {lang: t for lang, t in entry.translations.items()
-                    if t.get("route") == "whisper"}  # Whisper's English is of the speech
-            entry.translations = {**kept, **{
-                lang: t.model_dump() for lang, t in retranslated.translations.items()}}
-            await session.flush()
-        caption = current(entry, [*fixes, fix])
-        if retranslated is not None and retranslated.no_route:
-            caption = caption.model_copy(update={"no_route": list(retranslated.no_route)})
-        return caption
+        readers = {*targets, *entry.translations}
+        if correction.language == entry.language:  # the old text's translations are moot
+            entry.translations = _speech_translations(entry)
+            if not readers - {entry.language}:
+                fix.retranslated_at = fix.created_at  # nobody reads another language
+        await session.flush()
+        return current(entry, [*fixes, fix], readers), fix
 
     async def _audience(self, session: AsyncSession, correction: Correction,
                         caption: p.Caption) -> list[dict[str, str]]:
@@ -201,6 +216,48 @@ class CaptionCorrections:
                 if person.role is RoomRole.INTERPRETER
                 or participants_repo.reading_language(person) == correction.language]
 
+    # -- re-translating a corrected source ----------------------------------------------------
+
+    def _retranslate_later(self, room_id: str, utterance_id: str, fix_id: str) -> None:
+        self._services.background.start(
+            self._retranslate(room_id, utterance_id, fix_id),
+            name=f"retranslate:{fix_id}", key=f"retranslate:{fix_id}")
+
+    async def _retranslate(self, room_id: str, utterance_id: str, fix_id: str) -> None:
+        """The corrected source text into the room's other reading languages, stored in the
+        entry and published, unless a later source correction came first."""
+        translations = self._services.translations
+        async with self._services.sessions() as session:
+            entry = await _entry(session, room_id, utterance_id)
+            fix = _waiting_source_fix(entry, await corrections_repo.of_utterance(
+                session, room_id, utterance_id))
+        if fix is None or fix.id != fix_id:
+            return
+        targets = await translations.targets(room_id, online_only=False)
+        wanted = frozenset({*targets, *_speech_translations(entry)} - {entry.language})
+        done = await translations.translate(fix.text, entry.language, wanted, final=True)
+        async with self._services.transaction() as session:
+            entry = await _entry(session, room_id, utterance_id, lock=True)
+            fixes = await corrections_repo.of_utterance(session, room_id, utterance_id)
+            fix = _waiting_source_fix(entry, fixes)
+            if fix is None or fix.id != fix_id:
+                return  # a later source correction: its own re-translation follows
+            entry.translations = {**_speech_translations(entry), **{
+                lang: t.model_dump() for lang, t in done.translations.items()}}
+            fix.retranslated_at = utcnow()
+            await session.flush()
+            caption = current(entry, fixes)
+        if done.no_route:
+            caption = caption.model_copy(update={"no_route": list(done.no_route)})
+        await self._services.events.send(room_id, ADMITTED, caption)
+
+
+def _waiting_source_fix(entry: TranscriptEntry,
+                        fixes: Sequence[CaptionCorrection]) -> CaptionCorrection | None:
+    """The entry's latest source correction, if its re-translation has not landed."""
+    sources = [fix for fix in fixes if fix.language == entry.language]
+    return sources[-1] if sources and sources[-1].retranslated_at is None else None
+
 
 async def _entry(session: AsyncSession, room_id: str, utterance_id: str, *,
                  lock: bool = False) -> TranscriptEntry:
@@ -212,4 +269,3 @@ async def _entry(session: AsyncSession, room_id: str, utterance_id: str, *,
     if entry is None:
         raise NotFound("no final caption with this utterance_id in this room")
     return entry
-

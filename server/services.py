@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from rooms.bus import EventBus, InProcessBus, RedisBus
 from rooms.db import make_engine, make_sessionmaker
 from server.auth.tokens import TokenService
+from server.background import Background
 from server.captions import CaptionService
 from server.events import RoomEvents
 from server.media_rooms import MediaRooms
@@ -32,6 +33,7 @@ class Services:
     media: MediaRooms
     captions: CaptionService
     translations: RoomTranslations
+    background: Background
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
@@ -64,11 +66,12 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
         settings=settings, engine=engine, sessions=sessions, bus=bus,
         tokens=TokenService(settings.secret_key.get_secret_value()),
         events=events, hub=hub, media=media, captions=captions,
-        translations=translations,
+        translations=translations, background=Background(),
     )
     try:
         yield services
     finally:
+        await services.background.aclose()
         await services.captions.close()
         await services.translations.aclose()
         await services.media.close()

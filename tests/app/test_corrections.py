@@ -1,7 +1,9 @@
 """Interpreters' corrections of final captions through a live server with a test-built
 multilingual model: a translation's correction reaches the readers of that language (and the
-interpreters) only, a source correction is re-translated for everyone, the later correction
-wins, corrections survive a restart, and only an assigned interpreter may correct."""
+interpreters) only, a source correction reaches everyone at once and is re-translated for them
+in the background (a later one makes it moot; one left undone by a stopped server is finished),
+the later correction wins, corrections survive a restart, and only an assigned interpreter may
+correct."""
 
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ from rooms import corrections as corrections_repo
 from rooms import interpreters as interpreters_repo
 from rooms import staff as staff_repo
 from rooms.migrate import upgrade
-from rooms.models import Room, StaffRole
+from rooms.models import Participant, Room, StaffRole
 from server.captions import Speaker
 from server.corrections import CaptionCorrections, Correction
 from server.services import Services
@@ -218,17 +220,22 @@ def test_a_source_correction_is_translated_again_for_every_reader(live: LiveServ
 
     room.interpreter.send({"type": "caption.correct", "utterance_id": utterance,
                            "language": "vi", "text": "Cảm ơn"})
-    worker = corrected(room.worker, utterance, text="Cảm ơn")
-    assert list(worker["corrections"]) == ["vi"]
-    host = corrected(room.host, utterance, text="Cảm ơn")  # the earlier ko correction gives way
+    worker = corrected(room.worker, utterance, rev=CORRECTED_REV + 2)
+    assert worker["text"] == "Cảm ơn" and list(worker["corrections"]) == ["vi"]
+    # at once, everyone: the corrected original, the old text's translations gone, and which
+    # languages are being translated again
+    first = corrected(room.host, utterance, rev=CORRECTED_REV + 2)
+    assert (first["text"], first["translations"], first["pending"]) == ("Cảm ơn", {},
+                                                                        ["en", "ko"])
+    host = corrected(room.host, utterance, rev=CORRECTED_REV + 3)  # the re-translation
     assert host["translations"] == {"ko": {"text": "감사합니다", "route": "multilingual"}}
-    assert list(host["corrections"]) == ["vi"]
-    english = corrected(room.english, utterance, text="Cảm ơn")
+    assert list(host["corrections"]) == ["vi"] and host["pending"] == []  # ko's gave way
+    english = corrected(room.english, utterance, rev=CORRECTED_REV + 3)
     assert english["translations"] == {"en": {"text": "Thank you", "route": "multilingual"}}
 
     room.interpreter.send({"type": "caption.correct", "utterance_id": utterance,
                            "language": "ko", "text": "고맙습니다"})  # later than the source's
-    again = corrected(room.host, utterance, rev=CORRECTED_REV + 3)
+    again = corrected(room.host, utterance, rev=CORRECTED_REV + 4)
     assert again["translations"]["ko"] == {"text": "고맙습니다", "route": "interpreter"}
     assert set(again["corrections"]) == {"ko", "vi"}
 
@@ -239,6 +246,55 @@ def test_a_source_correction_is_translated_again_for_every_reader(live: LiveServ
     assert on_server(live, stored()) == [  # what readers saw before is kept
         ("ko", "안녕하십니까", "안녕하세요"), ("vi", "Cảm ơn", "Xin chào"),
         ("ko", "고맙습니다", "감사합니다")]
+
+
+def test_a_later_source_correction_makes_the_earlier_re_translation_moot(
+        live: LiveServer) -> None:
+    room = open_room(live)
+    utterance = say_final(room, "Xin chào")
+    interpreter_id = room.interpreter.seen[0]["you"]["id"]
+
+    async def twice() -> list[str]:
+        service = CaptionCorrections(services_of(live))
+        for text in ("Cảm ơn", "Tôi có một câu hỏi"):  # the second before the first lands
+            await service.correct(Correction(room.id, interpreter_id, utterance, "vi", text))
+        await services_of(live).background.idle()
+        async with services_of(live).sessions() as session:
+            fixes = await corrections_repo.of_utterance(session, room.id, utterance)
+        return [f.text for f in fixes if f.retranslated_at is not None]
+    assert "Tôi có một câu hỏi" in on_server(live, twice())
+    room.host.send({"type": "captions.sync"})
+    [now] = [c for c in room.host.expect("captions.history")["captions"]
+             if c["utterance_id"] == utterance]
+    assert (now["text"], now["translations"], now["pending"]) == (
+        "Tôi có một câu hỏi", {"ko": {"text": "질문이 있습니다", "route": "multilingual"}}, [])
+    latest = corrected(room.english, utterance, rev=now["rev"])  # the same on every page
+    assert latest["translations"]["en"]["text"] == "I have a question"
+
+
+def test_a_re_translation_a_stopped_server_left_undone_lands_on_the_next_sync(
+        live: LiveServer) -> None:
+    room = open_room(live)
+    utterance = say_final(room, "Xin chào")
+
+    async def stored_without_re_translation() -> None:  # the server stopped after storing
+        async with services_of(live).transaction() as session:
+            interpreter = await staff_repo.find_staff_by_email(session, "interpreter@example.org")
+            assert interpreter is not None
+            participants = await session.run_sync(lambda s: s.query(Participant).filter_by(
+                room_id=room.id, staff_id=interpreter.id).all())
+            await corrections_repo.add(
+                session, room_id=room.id, utterance_id=utterance, language="vi",
+                text="Cảm ơn", replaced_text="Xin chào", by=participants[0])
+    on_server(live, stored_without_re_translation())
+    room.english.send({"type": "captions.sync"})
+    [waiting] = [c for c in room.english.expect("captions.history")["captions"]
+                 if c["utterance_id"] == utterance]
+    assert (waiting["rev"], waiting["text"], waiting["translations"]) == (
+        CORRECTED_REV + 1, "Cảm ơn", {})
+    assert "en" in waiting["pending"]
+    landed = corrected(room.english, utterance, rev=CORRECTED_REV + 2)
+    assert landed["translations"] == {"en": {"text": "Thank you", "route": "multilingual"}}
 
 
 def test_the_later_of_two_interpreters_wins_on_both_consoles(live: LiveServer) -> None:

@@ -21,11 +21,14 @@ def entry() -> TranscriptEntry:
                       "en": {"text": "Hello", "route": "multilingual"}})
 
 
-def fix(language: str, text: str, minute: int, by: str = "Interpreter Kim") -> CaptionCorrection:
+def fix(language: str, text: str, minute: int, by: str = "Interpreter Kim", *,
+        landed: bool = False) -> CaptionCorrection:
+    """A correction; ``landed``: a source correction whose re-translation is in the entry."""
+    at = T0 + timedelta(minutes=minute)
     return CaptionCorrection(
         id=f"c{minute}", room_id="r", utterance_id="u1", language=language, text=text,
-        replaced_text="", corrected_by="i1", corrected_by_name=by,
-        created_at=T0 + timedelta(minutes=minute))
+        replaced_text="", corrected_by="i1", corrected_by_name=by, created_at=at,
+        retranslated_at=at if landed else None)
 
 
 def test_an_uncorrected_final_keeps_its_machine_text_above_every_recognizer_revision() -> None:
@@ -44,12 +47,27 @@ def test_the_latest_correction_of_a_language_wins() -> None:
 
 
 def test_a_source_correction_supersedes_earlier_translation_corrections_only() -> None:
-    caption = current(entry(), [fix("ko", "안녕", 1), fix("vi", "Cảm ơn", 2)])
+    caption = current(entry(), [fix("ko", "안녕", 1), fix("vi", "Cảm ơn", 2, landed=True)])
     assert caption.text == "Cảm ơn" and set(caption.corrections) == {"vi"}
     assert caption.translations["ko"].text == "안녕하세요"  # the entry's (re-)translation
-    later = current(entry(), [fix("vi", "Cảm ơn", 1), fix("ko", "고맙습니다", 2)])
+    later = current(entry(), [fix("vi", "Cảm ơn", 1, landed=True), fix("ko", "고맙습니다", 2)])
     assert later.translations["ko"].text == "고맙습니다"
     assert set(later.corrections) == {"vi", "ko"}
+
+
+def test_a_source_correction_waits_for_its_re_translation_then_lands_one_revision_higher(
+        ) -> None:
+    source = fix("vi", "Cảm ơn", 1)
+    moot = entry()
+    moot.translations = {}  # what a source correction leaves until its re-translation lands
+    waiting = current(moot, [fix("ko", "안녕", 0), source], readers={"vi", "ko", "en"})
+    assert (waiting.rev, waiting.translations, waiting.pending) == (CORRECTED_REV + 2, {},
+                                                                    ["en", "ko"])
+    source.retranslated_at = T0 + timedelta(minutes=2)
+    moot.translations = {"ko": {"text": "감사합니다", "route": "multilingual"}}
+    landed = current(moot, [fix("ko", "안녕", 0), source], readers={"vi", "ko", "en"})
+    assert landed.rev == CORRECTED_REV + 3 and landed.pending == []
+    assert landed.translations["ko"].text == "감사합니다"  # the earlier ko correction gave way
 
 
 def test_a_reader_keeps_their_language_and_the_source_of_the_corrections() -> None:
