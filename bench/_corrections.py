@@ -139,9 +139,12 @@ async def deliver(url: str, runs: list[RoomRun], rate: float, source_every: int 
             _correct(run, interpreter, start + i / rate / len(runs), rate, source_every)
             for i, (run, interpreter) in enumerate(zip(runs, interpreters, strict=True))))
         sent = sum(len(r.sent) for r in runs)
+        sources = sum(1 for r in runs for s in r.sent if s.language == SOURCE)
         until = time.monotonic() + deadline
         while (time.monotonic() < until  # noqa: ASYNC110 - arrivals are recorded by the readers
-               and sum(len(_delivered(r, listener)) for r, listener in pairs) < sent):
+               and (sum(len(_delivered(r, listener)) for r, listener in pairs) < sent
+                    or sum(len(_delivered(r, listener, retranslated=True))
+                           for r, listener in pairs) < sources)):
             await asyncio.sleep(0.1)
     finally:
         for person in people:
@@ -164,5 +167,6 @@ async def deliver(url: str, runs: list[RoomRun], rate: float, source_every: int 
             **{f"{kind}_p{q}_ms": percentile(values, q)
                for kind, values in by_kind.items() for q in (50, 99)},
             "source_every": source_every,
+            "sources_retranslated": len(by_kind["source_retranslated"]),
         },
     }

@@ -19,7 +19,9 @@ class EngineOptions:
     device: str = "cpu"
     compute_type: str = "default"
     inter_threads: int = 1
-    intra_threads: int = 0
+    intra_threads: int = 1
+    """One thread per model: with all cores (0) a translation beside a loaded speech model took
+    3x as long here (docs/translation.md)."""
     beam_size: int = 2
     max_decoding_length: int = 256
 
