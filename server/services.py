@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from rooms.bus import EventBus, InProcessBus, RedisBus
+from rooms.chat_writer import ChatWriter, open_chat_writer
 from rooms.db import make_engine, make_sessionmaker
 from server.auth.tokens import TokenService
 from server.background import Background
@@ -34,6 +35,7 @@ class Services:
     captions: CaptionService
     translations: RoomTranslations
     background: Background
+    chat: ChatWriter
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
@@ -67,11 +69,13 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
         tokens=TokenService(settings.secret_key.get_secret_value()),
         events=events, hub=hub, media=media, captions=captions,
         translations=translations, background=Background(),
+        chat=await open_chat_writer(settings.database_url, engine),
     )
     try:
         yield services
     finally:
         await services.background.aclose()
+        await services.chat.aclose()
         await services.captions.close()
         await services.translations.aclose()
         await services.media.close()

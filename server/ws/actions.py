@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rooms import chat as chat_repo
 from rooms import lifecycle
 from rooms import participants as participants_repo
+from rooms.chat_writer import Post
 from rooms.errors import Conflict, DomainError
 from rooms.models import Admission, ChatMessage, Participant, utcnow
 from server.corrections import CaptionCorrections, Correction
@@ -85,27 +85,28 @@ async def handle(message: p.ClientMessage, ctx: Context) -> None:
 
 
 async def send_chat(message: p.ChatSend, ctx: Context) -> None:
+    """Stored (with the node's other waiting messages: `rooms.chat_writer`), acknowledged,
+    translated for the room's readers, then published."""
     ctx.require(Action.SEND_CHAT)
     limit = ctx.services.settings.chat_max_chars
     text = message.text.strip()
     if not text or len(text) > limit:
         raise p.ProtocolError("invalid_message", f"a chat message has 1 to {limit} characters",
                               ref="chat.send")
-    async with ctx.services.transaction() as session:
-        room = await lifecycle.get_room(session, ctx.room_id)
-        sender = await participants_repo.get_participant(
-            session, ctx.room_id, ctx.connection.participant_id)
-        stored, created = await chat_repo.post_message(
-            session, room=room, sender=sender, client_id=message.client_id, text=text,
-            language=sender.language)
-        item = chat_item(stored, sender)
-    ctx.connection.send(p.ChatAck(client_id=item.client_id, id=item.id, seq=item.seq))
-    if created:
-        item = await ctx.services.translations.chat_item(ctx.room_id, item)
-        await ctx.services.events.send(ctx.room_id, ADMITTED,
-                                       p.ChatMessageOut(message=item))
-    else:
+    stored = await ctx.services.chat.post(Post(
+        room_id=ctx.room_id, sender_id=ctx.connection.participant_id,
+        client_id=message.client_id, text=text))
+    ctx.connection.send(p.ChatAck(client_id=stored.client_id, id=stored.id, seq=stored.seq))
+    if not stored.created:
         ctx.connection.resync()
+        return
+    item = p.ChatItem(
+        id=stored.id, seq=stored.seq, sender_id=stored.sender_id,
+        sender_name=stored.sender_name, sender_role=stored.sender_role,
+        client_id=stored.client_id, text=stored.text, sent_at=stored.sent_at,
+        lang=stored.language)
+    item = await ctx.services.translations.chat_item(ctx.room_id, item)
+    await ctx.services.events.send(ctx.room_id, ADMITTED, p.ChatMessageOut(message=item))
 
 
 async def admit(participant_id: str, ctx: Context) -> None:

@@ -11,9 +11,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from rooms import chat, invites, lifecycle, participants, staff
+from rooms import invites, lifecycle, participants, staff
 from rooms.db import make_engine, make_sessionmaker
-from rooms.errors import Conflict, InvalidTransition, NotAdmitted, RoomEnded, RoomNotOpen
+from rooms.errors import Conflict, InvalidTransition, RoomEnded, RoomNotOpen
 from rooms.migrate import downgrade, upgrade
 from rooms.models import Admission, Base, Room, RoomRole, RoomStatus, StaffRole, StaffUser, utcnow
 
@@ -154,80 +154,6 @@ async def test_auto_admit_and_admit_all(sessions: async_sessionmaker[AsyncSessio
         admitted = await participants.admit_all_waiting(s, room)
         assert len(admitted) == 3
         assert all(p.admission is Admission.ADMITTED for p in waiting)
-
-
-async def test_chat_sequence_dedup_and_history(sessions: async_sessionmaker[AsyncSession]) -> None:
-    user = await _counselor(sessions)
-    room = await _room(sessions, user)
-    async with sessions() as s, s.begin():
-        host = await participants.join_as_staff(s, room=room, staff=user)
-    results = []
-    for i in range(3):
-        async with sessions() as s, s.begin():
-            results.append(await chat.post_message(s, room=room, sender=host,
-                                                   client_id=f"c{i}", text=f"m{i}"))
-    async with sessions() as s, s.begin():
-        again, created = await chat.post_message(s, room=room, sender=host, client_id="c1",
-                                                 text="m1")
-        assert not created and again.seq == 2
-        assert [m.seq for m in await chat.history(s, room.id)] == [1, 2, 3]
-        assert [m.text for m in await chat.history(s, room.id, after_seq=1)] == ["m1", "m2"]
-
-
-async def test_concurrent_chat_gets_unique_gapless_sequence(
-        sessions: async_sessionmaker[AsyncSession]) -> None:
-    user = await _counselor(sessions)
-    room = await _room(sessions, user)
-    async with sessions() as s, s.begin():
-        host = await participants.join_as_staff(s, room=room, staff=user)
-
-    async def post(i: int) -> int:
-        async with sessions() as s, s.begin():
-            message, _ = await chat.post_message(s, room=room, sender=host, client_id=f"k{i}",
-                                                 text=str(i))
-            return message.seq
-
-    seqs = await asyncio.gather(*(post(i) for i in range(20)))
-    assert sorted(seqs) == list(range(1, 21))
-
-
-async def test_chat_needs_admission_and_an_open_room(
-        sessions: async_sessionmaker[AsyncSession]) -> None:
-    user = await _counselor(sessions)
-    room = await _room(sessions, user)
-    async with sessions() as s, s.begin():
-        invite = await invites.create_invite(s, room=room, role=RoomRole.WORKER, label="",
-                                             code_hash="h", expires_at=utcnow() + timedelta(1),
-                                             created_by=user.id)
-        worker = await participants.join_with_invite(s, room=room, invite=invite,
-                                                     display_name="Bold", language="mn")
-        with pytest.raises(NotAdmitted):
-            await chat.post_message(s, room=room, sender=worker, client_id="1", text="hi")
-        await lifecycle.transition(s, room, RoomStatus.ENDED)
-        with pytest.raises(RoomEnded):
-            await chat.post_message(s, room=room, sender=worker, client_id="2", text="hi")
-
-
-async def test_chat_translations_are_kept_beside_the_message(
-        sessions: async_sessionmaker[AsyncSession]) -> None:
-    user = await _counselor(sessions)
-    room = await _room(sessions, user)
-    async with sessions() as s, s.begin():
-        host = await participants.join_as_staff(s, room=room, staff=user, language="ko")
-        message, _ = await chat.post_message(s, room=room, sender=host, client_id="t1",
-                                             text="안녕하세요", language="ko")
-        await chat.add_translations(s, message.id, {"vi": ("Xin chào", "direct"),
-                                                    "en": ("Hello", "pivot")})
-    async with sessions() as s, s.begin():
-        # a second node's translation of a language already kept does not replace it
-        await chat.add_translations(s, message.id, {"vi": ("Chào bạn", "multilingual"),
-                                                    "ru": ("Привет", "direct")})
-    async with sessions() as s:
-        stored = (await chat.translations_of(s, [message.id]))[message.id]
-        assert {k: (v.text, v.route) for k, v in stored.items()} == {
-            "vi": ("Xin chào", "direct"), "en": ("Hello", "pivot"), "ru": ("Привет", "direct")}
-        assert (await chat.history(s, room.id))[0].language == "ko"
-        assert [m.id for m in await chat.latest(s, room.id, limit=5)] == [message.id]
 
 
 async def test_reading_languages_of_the_admitted(
