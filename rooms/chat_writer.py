@@ -15,9 +15,10 @@ before anything is read; PostgreSQL: `SELECT ... FOR UPDATE` of the rooms), so n
 database number one room without gaps or repeats. Admission and the room's state are read in
 the same transaction: a removal committed before the batch refuses the removed sender's message.
 
-One round trip per statement and batch, not per message: the batch reads its rooms, senders and
-already used client ids with one query each, inserts with one `executemany` and moves each
-room's counter once.
+Per batch, not per message: the batch reads its rooms, senders and already used client ids
+with one query each, inserts with one `executemany` and moves each room's counter once. On
+SQLite the whole batch runs in one call on the writer's own thread and connection (the event
+loop is not woken per statement); other databases run it on the server's engine.
 """
 
 from __future__ import annotations
@@ -28,14 +29,16 @@ import dataclasses
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
-from sqlalchemy import Table, event, select, tuple_, update
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy import Connection, Table, create_engine, event, select, tuple_, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.pool import StaticPool
 
-from rooms.db import make_engine
+from rooms.db import sqlite_pragmas
 from rooms.errors import DomainError, NotAdmitted, NotFound, RoomEnded
 from rooms.models import (
     Admission,
@@ -89,9 +92,8 @@ _Waiting = tuple[Post, "asyncio.Future[StoredMessage]"]
 class ChatWriter:
     """The node's one writer of chat messages (start with `open_chat_writer`)."""
 
-    def __init__(self, engine: AsyncEngine, *, own_engine: bool = False) -> None:
-        self._engine = engine
-        self._own_engine = own_engine
+    def __init__(self, store: _Store) -> None:
+        self._store_batch = store
         self._waiting: list[_Waiting] = []
         self._wake = asyncio.Event()
         self._closing = False
@@ -117,8 +119,7 @@ class ChatWriter:
         if self._task is not None:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-        if self._own_engine:
-            await self._engine.dispose()
+        await self._store_batch.aclose()
 
     async def _run(self) -> None:
         while True:
@@ -133,8 +134,7 @@ class ChatWriter:
 
     async def _store(self, batch: list[_Waiting]) -> None:
         try:
-            async with self._engine.begin() as connection:
-                results = await _write(connection, [post for post, _ in batch])
+            results = await self._store_batch([post for post, _ in batch])
         except Exception as exc:  # the database failed: every sender gets the error
             log.exception("could not store %d chat messages", len(batch))
             for _, future in batch:
@@ -152,39 +152,75 @@ class ChatWriter:
                 future.set_exception(result)
 
 
+class _Store(Protocol):
+    async def __call__(self, posts: list[Post]) -> list[StoredMessage | DomainError]: ...
+
+    async def aclose(self) -> None: ...
+
+
+class _SqliteStore:
+    """SQLite: a connection of its own, used by one thread that runs a whole batch per call (no
+    trip through the event loop per statement); its transactions begin with `BEGIN IMMEDIATE`
+    (the write lock first, so what the batch reads cannot change before it writes)."""
+
+    def __init__(self, url: str) -> None:
+        self._engine = create_engine(url.replace("+aiosqlite", ""), poolclass=StaticPool,
+                                     connect_args={"timeout": 30, "check_same_thread": False})
+        event.listen(self._engine, "connect", _sqlite_connection)
+        event.listen(self._engine, "begin", lambda c: c.exec_driver_sql("BEGIN IMMEDIATE"))
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="chat-writer")
+
+    async def __call__(self, posts: list[Post]) -> list[StoredMessage | DomainError]:
+        return await asyncio.get_running_loop().run_in_executor(self._thread, self._write, posts)
+
+    def _write(self, posts: list[Post]) -> list[StoredMessage | DomainError]:
+        with self._engine.begin() as connection:
+            return _write(connection, posts)
+
+    async def aclose(self) -> None:
+        self._thread.shutdown(wait=True)
+        self._engine.dispose()
+
+
+def _sqlite_connection(dbapi_connection: Any, record: Any) -> None:
+    sqlite_pragmas(dbapi_connection, record)
+    dbapi_connection.isolation_level = None  # transactions are begun by the "begin" event
+
+
+class _AsyncStore:
+    """Other databases: the server's engine, one transaction per batch."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def __call__(self, posts: list[Post]) -> list[StoredMessage | DomainError]:
+        async with self._engine.begin() as connection:
+            return await connection.run_sync(_write, posts)
+
+    async def aclose(self) -> None:
+        pass  # the engine is the server's
+
+
 async def open_chat_writer(url: str, engine: AsyncEngine) -> ChatWriter:
-    """A writer over ``engine``; SQLite gets its own connection whose transactions begin with
-    `BEGIN IMMEDIATE` (the write lock first, so what the batch reads cannot change before it
-    writes)."""
-    if engine.dialect.name != "sqlite":
-        return ChatWriter(engine)
-    own = make_engine(url, pool_size=1, max_overflow=0)
-
-    @event.listens_for(own.sync_engine, "connect")
-    def _autocommit_driver(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None  # transactions are begun below, not by sqlite3
-
-    @event.listens_for(own.sync_engine, "begin")
-    def _begin_immediate(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
-
-    return ChatWriter(own, own_engine=True)
+    """A writer for the database at ``url`` (``engine``: the server's engine for it)."""
+    if engine.dialect.name == "sqlite":
+        return ChatWriter(_SqliteStore(url))
+    return ChatWriter(_AsyncStore(engine))
 
 
-async def _write(connection: AsyncConnection,
-                 posts: Sequence[Post]) -> list[StoredMessage | DomainError]:
+def _write(connection: Connection, posts: Sequence[Post]) -> list[StoredMessage | DomainError]:
     """Number and insert the batch's valid new messages; one result per post, in order."""
     room_ids = sorted({post.room_id for post in posts})
     rooms_query = select(_rooms.c.id, _rooms.c.status, _rooms.c.chat_seq).where(
         _rooms.c.id.in_(room_ids))
     if connection.dialect.name != "sqlite":
         rooms_query = rooms_query.order_by(_rooms.c.id).with_for_update()
-    rooms = {row.id: row for row in await connection.execute(rooms_query)}
-    people = {row.id: row for row in await connection.execute(
+    rooms = {row.id: row for row in connection.execute(rooms_query)}
+    people = {row.id: row for row in connection.execute(
         select(_people.c.id, _people.c.room_id, _people.c.display_name, _people.c.role,
                _people.c.admission, _people.c.language)
         .where(_people.c.id.in_(sorted({post.sender_id for post in posts}))))}
-    used = {(row.sender_id, row.client_id): row for row in await connection.execute(
+    used = {(row.sender_id, row.client_id): row for row in connection.execute(
         select(_messages).where(tuple_(_messages.c.sender_id, _messages.c.client_id).in_(
             sorted({(post.sender_id, post.client_id) for post in posts}))))}
 
@@ -216,12 +252,12 @@ async def _write(connection: AsyncConnection,
             fresh[key] = _stored_row(row, sender, created=True)
             results.append(fresh[key])
     if new_rows:
-        await connection.execute(_messages.insert(), new_rows)
+        connection.execute(_messages.insert(), new_rows)
         counted: dict[str, int] = defaultdict(int)
         for row in new_rows:
             counted[row["room_id"]] += 1
         for room_id in counted:
-            await connection.execute(update(_rooms).where(_rooms.c.id == room_id)
+            connection.execute(update(_rooms).where(_rooms.c.id == room_id)
                                      .values(chat_seq=seqs[room_id]))
     return results
 
