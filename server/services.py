@@ -60,6 +60,7 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
     events = RoomEvents(bus, sessions)
     media = MediaRooms(settings, events)
     translations = await RoomTranslations.open(settings, sessions)
+    hub.on_presence(translations.readers_changed)
     captions = CaptionService(settings, sessions, events, translations=translations)
     if captions.enabled:
         media.on_audio_tap(captions.on_audio_tap)

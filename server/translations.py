@@ -33,9 +33,10 @@ from translation import Registry, Status, TranslationService, open_registry
 
 log = logging.getLogger(__name__)
 
-READERS_TTL_S = 2.0
-"""How long a room's set of reading languages is reused before it is read again (changes made
-on this node take effect at once; those made on another node within this time)."""
+READERS_TTL_S = 30.0
+"""How long a room's set of reading languages is reused at most: it is forgotten at once when
+the room's participant list changes (`readers_changed`, called for every `presence` a room of
+this node gets, whichever node made the change)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +123,7 @@ class RoomTranslations:
         return languages
 
     def readers_changed(self, room_id: str) -> None:
-        """Someone joined, left or changed their reading language on this node."""
+        """Someone joined, left, was admitted or changed their reading language."""
         for key in [k for k in self._readers if k[0] == room_id]:
             del self._readers[key]
 

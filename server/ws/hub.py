@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import BaseModel
@@ -17,7 +18,14 @@ class RoomHub:
         self._bus = bus
         self._rooms: dict[str, set[Connection]] = defaultdict(set)
         self._handlers: dict[str, Handler] = {}
+        self._presence_listeners: list[Callable[[str], None]] = []
         bus.on_reconnect(self.resync_all)
+
+    def on_presence(self, listener: Callable[[str], None]) -> None:
+        """Call ``listener(room_id)`` whenever a room of this node's sockets gets a new
+        participant list (someone joined, left, was admitted or changed reading language, on
+        any node)."""
+        self._presence_listeners.append(listener)
 
     def _handler(self, room_id: str) -> Handler:
         return self._handlers.setdefault(room_id, lambda event: self._dispatch(room_id, event))
@@ -40,6 +48,9 @@ class RoomHub:
             await self._bus.unsubscribe(channel(connection.room_id), handler)
 
     def _dispatch(self, room_id: str, event: dict[str, Any]) -> None:
+        if event["msg"]["type"] == "presence":
+            for listener in self._presence_listeners:
+                listener(room_id)
         for connection in list(self._rooms.get(room_id, ())):
             connection.deliver(event)
 

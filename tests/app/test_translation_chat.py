@@ -103,6 +103,24 @@ def test_each_reader_gets_the_chat_in_their_language_once_translated(live: LiveS
     assert stats.cache_misses - stats_before.cache_misses == 2  # one translation per message
 
 
+def test_someone_admitted_reads_the_next_message_in_their_language_at_once(
+        live: LiveServer) -> None:
+    counselor, room_id, host, worker, _ = _room_with_worker(live)
+    host.send({"type": "chat.send", "client_id": "p1", "text": "감사합니다"})
+    _chat(worker, "감사합니다")  # the room's reading languages (ko, vi) are known now
+    link, code = counselor.invite(room_id, "observer", label="Sam Reed")
+    reader = Browser(live.url)
+    reader.join(link, code, name="Sam Reed", language="en")
+    english = Socket(live.url, room_id, reader.room(room_id).token)
+    reader_id = english.expect("welcome")["you"]["id"]
+    host.send({"type": "lobby.admit", "participant_id": reader_id})
+    host.until(lambda m: m["type"] == "presence" and any(
+        p["id"] == reader_id for p in m["participants"]))
+    host.send({"type": "chat.send", "client_id": "p2", "text": "안녕하세요"})  # right away
+    assert _chat(english, "안녕하세요")["translations"] == {
+        "en": {"text": "Hello", "route": "multilingual"}}
+
+
 def test_a_new_reading_language_translates_the_chat_so_far(live: LiveServer) -> None:
     _, _, host, worker, worker_id = _room_with_worker(live)
     host.send({"type": "chat.send", "client_id": "h2", "text": "질문이 있습니다"})
