@@ -3,12 +3,21 @@
 `InProcessBus` is the single-node default. `RedisBus` delivers through Redis pub/sub: an event is
 dispatched to the local node at once and published with the node's id, so the local node works
 even while Redis is away, and the other nodes skip their own echoes (the python-socketio pattern).
+
+Publishing never makes the caller wait for Redis: events go into the node's outbox, and one
+publisher task sends them in order (pipelined, each try bounded by `PUBLISH_TIMEOUT_S`), retrying
+until Redis answers. A Redis that is down or frozen therefore delays only the other nodes; chat
+is acknowledged once stored. An outbox over `OUTBOX_LIMIT` drops its oldest events; once Redis
+answers again the node tells every node to fetch what it missed from the database (their
+reconnect hooks: chat gap-filling).
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
+import itertools
 import json
 import logging
 import uuid
@@ -23,8 +32,6 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from rooms.errors import DomainError
-
 log = logging.getLogger(__name__)
 
 Event = dict[str, Any]
@@ -32,8 +39,11 @@ Handler = Callable[[Event], None]
 ReconnectHook = Callable[[], None]
 
 
-class BusUnavailable(DomainError):
-    code = "bus_unavailable"
+PUBLISH_TIMEOUT_S = 2.0
+"""One try of sending the outbox's next events; then the publisher waits and tries again."""
+OUTBOX_LIMIT = 10_000
+"""Events kept for the other nodes while Redis does not answer (then the oldest are dropped)."""
+_RESYNC = "__resync__"
 
 
 class EventBus(Protocol):
@@ -105,7 +115,7 @@ class RedisBus:
         retry = Retry(ExponentialBackoff(cap=1.0, base=0.05), retries=3)
         self._redis = aioredis.Redis.from_url(
             url, retry=retry, retry_on_error=[RedisConnectionError, RedisTimeoutError],
-            socket_connect_timeout=2, health_check_interval=10,
+            socket_connect_timeout=2, socket_timeout=PUBLISH_TIMEOUT_S, health_check_interval=10,
         )
         # The subscriber must see a lost connection (not retry it away inside redis-py), so that
         # after reconnecting it can tell every socket to fetch what it missed.
@@ -120,6 +130,10 @@ class RedisBus:
         self._pubsub: Any = None
         self._reader: asyncio.Task[None] | None = None
         self._connected = asyncio.Event()
+        self._outbox: collections.deque[tuple[str, str]] = collections.deque()
+        self._outbox_ready = asyncio.Event()
+        self._dropped = False
+        self._publisher: asyncio.Task[None] | None = None
 
     @property
     def node_id(self) -> str:
@@ -128,6 +142,7 @@ class RedisBus:
     async def start(self) -> None:
         await self._connect()
         self._reader = asyncio.create_task(self._read_forever(), name="redis-bus-reader")
+        self._publisher = asyncio.create_task(self._publish_forever(), name="redis-bus-publisher")
 
     async def wait_connected(self) -> None:
         await self._connected.wait()
@@ -136,12 +151,51 @@ class RedisBus:
         return f"{self._prefix}:{channel}"
 
     async def publish(self, channel: str, event: Event) -> None:
+        """Dispatch on this node at once; the other nodes get it from the publisher."""
         self._handlers.dispatch(channel, event)
         body = json.dumps({"node": self._node_id, "event": event}, separators=(",", ":"))
-        try:
-            await self._redis.publish(self._key(channel), body)
-        except RedisError as exc:
-            raise BusUnavailable("the event bus is unavailable; other nodes will catch up") from exc
+        self._enqueue(self._key(channel), body)
+
+    def _enqueue(self, key: str, body: str) -> None:
+        if len(self._outbox) >= OUTBOX_LIMIT:
+            self._outbox.popleft()
+            if not self._dropped:
+                log.warning("event bus: Redis has not answered for %d events; dropping the "
+                            "oldest (other nodes will fetch them from the database)",
+                            OUTBOX_LIMIT)
+            self._dropped = True
+        self._outbox.append((key, body))
+        self._outbox_ready.set()
+
+    async def _publish_forever(self) -> None:
+        delay = 0.1
+        while True:
+            await self._outbox_ready.wait()
+            if not self._outbox:
+                self._outbox_ready.clear()
+                continue
+            batch = list(itertools.islice(self._outbox, 0, 500))
+            try:
+                await asyncio.wait_for(self._send(batch), PUBLISH_TIMEOUT_S)
+            except (RedisError, OSError, TimeoutError) as exc:
+                log.warning("event bus: publishing to Redis failed (%s); retrying", exc)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self._max_backoff)
+                continue
+            delay = 0.1
+            sent = {id(item) for item in batch}  # still at the head, unless dropped meanwhile
+            while self._outbox and id(self._outbox[0]) in sent:
+                self._outbox.popleft()
+            if self._dropped and not self._outbox:
+                self._dropped = False
+                self._enqueue(self._key("__bus__"), json.dumps(
+                    {"node": self._node_id, _RESYNC: True}))
+
+    async def _send(self, batch: list[tuple[str, str]]) -> None:
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for key, body in batch:
+                pipe.publish(key, body)
+            await pipe.execute()
 
     async def subscribe(self, channel: str, handler: Handler) -> None:
         if self._handlers.add(channel, handler) and self._connected.is_set():
@@ -188,6 +242,10 @@ class RedisBus:
             return
         if body.get("node") == self._node_id:
             return
+        if body.get(_RESYNC):  # another node dropped events while Redis was away
+            for hook in self._hooks:
+                hook()
+            return
         self._handlers.dispatch(key.removeprefix(f"{self._prefix}:"), body["event"])
 
     async def _reconnect(self) -> None:
@@ -207,6 +265,12 @@ class RedisBus:
             return
 
     async def close(self) -> None:
+        if self._publisher is not None:
+            with contextlib.suppress(Exception):  # what is waiting, if Redis answers at once
+                await asyncio.wait_for(self._send(list(self._outbox)), PUBLISH_TIMEOUT_S)
+            self._publisher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._publisher
         if self._reader is not None:
             self._reader.cancel()
             with contextlib.suppress(asyncio.CancelledError):

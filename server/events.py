@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from rooms import interpreters as interpreters_repo
 from rooms import participants as participants_repo
-from rooms.bus import BusUnavailable, EventBus
+from rooms.bus import EventBus
 from rooms.models import Admission, Participant, Room
 from server.ws import protocol as p
 
@@ -57,11 +57,7 @@ class RoomEvents:
 
     async def send(self, room_id: str, audience: dict[str, str], message: BaseModel) -> None:
         event: dict[str, Any] = {"to": audience, "msg": message.model_dump(mode="json")}
-        try:
-            await self._bus.publish(channel(room_id), event)
-        except BusUnavailable:
-            log.warning("bus unavailable: %s for room %s reaches this node only",
-                        event["msg"]["type"], room_id)
+        await self._bus.publish(channel(room_id), event)
 
     async def people_changed(self, room_id: str) -> None:
         """Send the participant list to those admitted and the waiting list to hosts."""

@@ -1,12 +1,16 @@
-"""Two server nodes, one real Redis: chat crosses nodes, and survives Redis going away."""
+"""Two server nodes, one real Redis: chat crosses nodes, and survives Redis going away or
+freezing."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from rooms import bus as bus_module
+from rooms.bus import RedisBus
 from rooms.migrate import upgrade
 from tests.conftest import app_settings, seed_staff, staff_browser
 from tests.live import Browser, LiveServer, Socket
@@ -74,3 +78,55 @@ def test_redis_outage_loses_nothing(nodes: tuple[LiveServer, LiveServer],
     guest.send({"type": "chat.send", "client_id": "after", "text": "Back to normal"})
     host.until(lambda m: m["type"] == "chat.message" and m["message"]["client_id"] == "after",
                timeout=15)
+
+
+def test_a_frozen_redis_holds_up_no_acknowledgement(nodes: tuple[LiveServer, LiveServer],
+                                                    redis: RedisServer) -> None:
+    host, guest, _ = _room_on_two_nodes(*nodes)
+    host.until(lambda m: m["type"] == "presence" and len(m["participants"]) == 2)
+    redis.freeze()  # connections stay open and unanswered, as with a hung server or network
+    try:
+        for k in range(5):
+            host.send({"type": "chat.send", "client_id": f"frozen{k}", "text": f"Frozen {k}"})
+        acks = [host.expect("chat.ack", client_id=f"frozen{k}") for k in range(5)]
+        assert [a["seq"] for a in acks] == [1, 2, 3, 4, 5]  # all while Redis is still frozen
+        host.until(lambda m: m["type"] == "chat.message" and m["message"]["seq"] == 5)
+    finally:
+        redis.thaw()
+    seen: set[str] = set()
+
+    def all_arrived(m: dict[str, object]) -> bool:
+        if m["type"] == "chat.message":
+            seen.add(m["message"]["client_id"])  # type: ignore[index]
+        elif m["type"] == "chat.history":
+            seen.update(x["client_id"] for x in m["messages"])  # type: ignore[attr-defined]
+        return {f"frozen{k}" for k in range(5)} <= seen
+    guest.until(all_arrived, timeout=30)  # the other node gets them once Redis answers
+
+
+async def test_events_dropped_while_redis_is_frozen_make_the_other_nodes_resync(
+        redis: RedisServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(bus_module, "OUTBOX_LIMIT", 10)
+    sender, receiver = RedisBus(redis.url), RedisBus(redis.url)
+    await sender.start()
+    await receiver.start()
+    got: list[int] = []
+    resyncs: list[bool] = []
+    await receiver.subscribe("room:r", lambda event: got.append(event["n"]))
+    receiver.on_reconnect(lambda: resyncs.append(True))
+    try:
+        redis.freeze()
+        try:
+            for n in range(15):  # returns at once: the outbox keeps the last 10
+                await sender.publish("room:r", {"n": n})
+        finally:
+            redis.thaw()
+        for _ in range(300):
+            if resyncs and got[-1:] == [14]:
+                break
+            await asyncio.sleep(0.05)
+        assert got == list(range(5, 15))  # in order, the 5 oldest dropped
+        assert resyncs  # told to fetch what it missed from the database
+    finally:
+        await sender.close()
+        await receiver.close()
