@@ -16,7 +16,6 @@
   const scroller = $("console-scroll");
   const columnsRow = $("console-columns");
   const filter = $("language-filter");
-  const state = { token: root.dataset.token, ws: null, retry: 0, closedForGood: false };
   const rows = new Map(); // utterance_id -> {row, caption, cells: Map(lang -> td), editing}
   const languages = []; // reading languages in use, in the order they appeared
   const hidden = new Set(); // languages filtered out
@@ -215,18 +214,14 @@
     area.focus();
   }
 
-  // ---- socket ------------------------------------------------------------------------------
-  function socketUrl() {
-    const proto = location.protocol === "https:" ? "wss:" : "ws:";
-    const q = new URLSearchParams({ token: state.token });
-    return `${proto}//${location.host}/ws/rooms/${encodeURIComponent(roomId)}?${q}`;
-  }
+  // ---- socket (page-socket.js: reconnects, notices a dead connection) -----------------------
+  const STATUS = {
+    connecting: "Connecting…", reconnecting: "Reconnecting…", connected: "Connected",
+    lost: "Connection lost — reconnecting…",
+  };
 
   function send(message) {
-    if (state.ws && state.ws.readyState === WebSocket.OPEN) {
-      state.ws.send(JSON.stringify(message));
-      return true;
-    }
+    if (socket.send(message)) return true;
     showError("Not connected: try again in a moment.");
     return false;
   }
@@ -250,47 +245,13 @@
     "participant.removed"(m) { finish(m.message); },
   };
 
-  function connect() {
-    setStatus(state.retry ? "Reconnecting…" : "Connecting…");
-    const ws = new WebSocket(socketUrl());
-    state.ws = ws;
-    ws.addEventListener("open", () => { state.retry = 0; setStatus("Connected"); });
-    ws.addEventListener("message", (ev) => {
-      try {
-        const m = JSON.parse(ev.data);
-        const handler = handlers[m.type];
-        if (handler) handler(m);
-      } catch (err) { console.error(err); }
-    });
-    ws.addEventListener("close", onClose);
-  }
-
-  async function refreshToken() {
-    const res = await fetch(`/rooms/${encodeURIComponent(roomId)}/token`, {
-      headers: { Accept: "application/json" }, credentials: "same-origin",
-    });
-    if (!res.ok) throw new Error("token refresh failed: " + res.status);
-    state.token = (await res.json()).token;
-  }
-
-  function onClose(ev) {
-    if (state.closedForGood) return;
-    if (ev.code === 4410 || ev.code === 4403) { finish(ev.reason || "This session is closed."); return; }
-    setStatus("Connection lost — reconnecting…");
-    const delay = Math.min(15000, 500 * 2 ** state.retry) * (0.75 + Math.random() / 2);
-    state.retry += 1;
-    setTimeout(async () => {
-      if (ev.code === 4401) { try { await refreshToken(); } catch (e) { finish("Please sign in again."); return; } }
-      connect();
-    }, delay);
-  }
-
-  function finish(message) {
-    state.closedForGood = true;
-    if (state.ws) state.ws.close();
-    setStatus(message);
-  }
-
-  setInterval(() => { if (state.ws && state.ws.readyState === WebSocket.OPEN) state.ws.send('{"type":"ping"}'); }, 25000);
-  connect();
+  const socket = window.CounselSocket.open({
+    roomId, token: root.dataset.token,
+    onMessage: (m) => { const handler = handlers[m.type]; if (handler) handler(m); },
+    onStatus: (status) => setStatus(STATUS[status]),
+    onFinal: setStatus,
+    closedMessage: "This session is closed.",
+    expiredMessage: "Please sign in again.",
+  });
+  const finish = socket.finish;
 })();

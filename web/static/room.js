@@ -7,9 +7,8 @@
   const me = root.dataset.participantId;
   const $ = (id) => document.getElementById(id);
   const state = {
-    token: root.dataset.token, ws: null, lastSeq: 0, seen: new Set(), outbox: new Map(),
-    admitted: false, permissions: new Set(), retry: 0, closedForGood: false,
-    reading: root.dataset.reading || "",
+    token: root.dataset.token, lastSeq: 0, seen: new Set(), outbox: new Map(),
+    admitted: false, permissions: new Set(), reading: root.dataset.reading || "",
   };
   let languageNames = {};
   try { languageNames = JSON.parse(root.dataset.languages || "{}"); } catch (e) { /* none */ }
@@ -29,56 +28,23 @@
     return node;
   }
 
-  function socketUrl() {
-    const proto = location.protocol === "https:" ? "wss:" : "ws:";
-    const q = new URLSearchParams({ token: state.token, after_seq: String(state.lastSeq) });
-    return `${proto}//${location.host}/ws/rooms/${encodeURIComponent(roomId)}?${q}`;
-  }
-
-  function send(message) {
-    if (state.ws && state.ws.readyState === WebSocket.OPEN) {
-      state.ws.send(JSON.stringify(message));
-      return true;
-    }
-    return false;
-  }
-
-  function connect() {
-    setStatus(state.retry ? "Reconnecting…" : "Connecting…");
-    const ws = new WebSocket(socketUrl());
-    state.ws = ws;
-    ws.addEventListener("open", () => { state.retry = 0; setStatus("Connected"); });
-    ws.addEventListener("message", (ev) => {
-      try { onMessage(JSON.parse(ev.data)); } catch (err) { console.error(err); }
-    });
-    ws.addEventListener("close", (ev) => {
-      root.dispatchEvent(new CustomEvent("room:disconnected"));
-      onClose(ev);
-    });
-  }
-
-  async function refreshToken() {
-    const res = await fetch(`/rooms/${encodeURIComponent(roomId)}/token`, {
-      headers: { Accept: "application/json" }, credentials: "same-origin",
-    });
-    if (!res.ok) throw new Error("token refresh failed: " + res.status);
-    state.token = (await res.json()).token;
-  }
-
-  function onClose(ev) {
-    if (state.closedForGood) return;
-    if (ev.code === 4410 || ev.code === 4403) { finish(ev.reason || "This session is closed."); return; }
-    setStatus("Connection lost — reconnecting…");
-    const delay = Math.min(15000, 500 * 2 ** state.retry) * (0.75 + Math.random() / 2);
-    state.retry += 1;
-    setTimeout(async () => {
-      if (ev.code === 4401) { try { await refreshToken(); } catch (e) { finish("Please open your invitation link again."); return; } }
-      connect();
-    }, delay);
-  }
+  const STATUS = {
+    connecting: "Connecting…", reconnecting: "Reconnecting…", connected: "Connected",
+    lost: "Connection lost — reconnecting…",
+  };
+  const socket = window.CounselSocket.open({
+    roomId, token: state.token,
+    query: () => ({ after_seq: String(state.lastSeq) }),
+    onMessage,
+    onStatus: (status) => setStatus(STATUS[status]),
+    onDisconnected: () => root.dispatchEvent(new CustomEvent("room:disconnected")),
+    onFinal: finish,
+    closedMessage: "This session is closed.",
+    expiredMessage: "Please open your invitation link again.",
+  });
+  const send = socket.send;
 
   function finish(message) {
-    state.closedForGood = true;
     root.dispatchEvent(new CustomEvent("room:closed"));
     $("final-message").textContent = message;
     $("final").hidden = false;
@@ -241,7 +207,9 @@
     const item = el("li", undefined, msg.sender_id === me ? "mine" : "");
     item.dataset.seq = String(msg.seq);
     const time = new Date(msg.sent_at);
+    // the sender's role beside their name: a guest cannot pass for the counselor
     item.append(el("strong", msg.sender_name), " ",
+      el("span", `(${msg.sender_role})`, "chat-role muted"), " ",
       el("time", time.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })),
       ...chatBody(msg));
     insertBySeq(item, msg.seq);
@@ -275,8 +243,22 @@
     if (pending) pending.classList.remove("pending");
   }
 
-  function flushOutbox() {
-    for (const [clientId, text] of state.outbox) send({ type: "chat.send", client_id: clientId, text });
+  // Messages not yet acknowledged are sent again (the server keeps one per client id): after
+  // a reconnect or admission, and every RESEND_MS while one waits (refused for a passing
+  // reason, such as a rate limit, or lost with a dead connection).
+  const RESEND_MS = 4000;
+
+  function sendChat(clientId, entry) {
+    entry.at = Date.now();
+    send({ type: "chat.send", client_id: clientId, text: entry.text });
+  }
+
+  function flushOutbox(olderThan = 0) {
+    if (!state.admitted) return;
+    const now = Date.now();
+    for (const [clientId, entry] of state.outbox) {
+      if (now - entry.at >= olderThan) sendChat(clientId, entry);
+    }
   }
 
   function showError(m) {
@@ -292,12 +274,13 @@
     const text = input.value.trim();
     if (!text) return;
     const clientId = newId();
-    state.outbox.set(clientId, text);
+    const entry = { text, at: 0 };
+    state.outbox.set(clientId, entry);
     const item = el("li", undefined, "mine pending");
     item.dataset.clientId = clientId;
     item.append(el("strong", "You"), " ", el("span", "sending…", "muted"), el("p", text));
     $("chat-log").append(item);
-    send({ type: "chat.send", client_id: clientId, text });
+    sendChat(clientId, entry);
     input.value = "";
   });
 
@@ -313,6 +296,5 @@
     send({ type: "room.set_auto_admit", enabled: ev.target.checked });
   });
 
-  setInterval(() => send({ type: "ping" }), 25000);
-  connect();
+  setInterval(() => flushOutbox(RESEND_MS), RESEND_MS);
 })();
