@@ -55,7 +55,8 @@ class Server:
                                    f"{self.log_tail()}")
             with contextlib.suppress(OSError):
                 reader, writer = await asyncio.open_connection(HOST, self.port)
-                writer.write(b"GET /healthz HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n")
+                writer.write(f"GET /healthz HTTP/1.1\r\nHost: {HOST}\r\nConnection: close\r\n\r\n"
+                             .encode())  # an allowed host (COUNSEL_ALLOWED_HOSTS)
                 status = await reader.readline()
                 writer.close()
                 if b" 200 " in status:

@@ -44,6 +44,7 @@ from aiortc.mediastreams import MediaStreamTrack
 
 from media.rtc import (
     AudioTapOpened,
+    IceConfig,
     MediaConfig,
     MediaEvent,
     RoomMediaRouter,
@@ -131,7 +132,9 @@ class BenchServer:
         op, room = msg["op"], msg.get("room", "")
         if op == "open":
             if msg["mode"] == "router":
-                config = MediaConfig(ice_timeout_s=60)
+                # gathering on loopback: the clients' loopback candidates are allowed too
+                ice = IceConfig(host_addresses=tuple(LOOPBACK))
+                config = MediaConfig(ice=ice, ice_timeout_s=60)
                 self.routers[room] = RoomMediaRouter(config, on_event=self.on_event)
             else:
                 self.stock[room] = StockRoom()

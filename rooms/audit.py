@@ -1,4 +1,5 @@
-"""The audit log: who viewed or exported a room's transcript, and when."""
+"""The audit log: who viewed or exported a room's transcript, which admin reached a room not
+theirs, who added a counselor to a room; and when."""
 
 from __future__ import annotations
 
@@ -15,6 +16,9 @@ class AuditAction(enum.StrEnum):
 
     VIEW_TRANSCRIPT = "transcript.view"
     EXPORT_TRANSCRIPT = "transcript.export"
+    ADMIN_ROOM_ACCESS = "room.admin_access"
+    """An admin reached a room they neither created nor were added to (``detail["doing"]``)."""
+    ADD_COUNSELOR = "room.add_counselor"
 
 
 async def record(

@@ -27,8 +27,9 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
@@ -100,12 +101,15 @@ class ChatWriter:
         self._task: asyncio.Task[None] | None = None
         self.batches = 0
         self.stored = 0
+        self.observe_commit: Callable[[float], None] = lambda seconds: None  # post → answer
 
     async def post(self, post: Post) -> StoredMessage:
         """Store ``post`` (with the others waiting); returns it once committed."""
         if self._closing:
             raise RuntimeError("the chat writer is closed")
         future: asyncio.Future[StoredMessage] = asyncio.get_running_loop().create_future()
+        started = time.perf_counter()
+        future.add_done_callback(lambda _: self.observe_commit(time.perf_counter() - started))
         self._waiting.append((post, future))
         self._wake.set()
         if self._task is None:

@@ -33,3 +33,9 @@ class InvalidTransition(DomainError):
 
 class NotAdmitted(DomainError):
     code = "not_admitted"
+
+
+class InviteClaimed(Conflict):
+    """Someone already joined with this invitation; it admits nobody else."""
+
+    code = "invite_claimed"

@@ -1,10 +1,14 @@
-"""Invitations into one room with one role; the verification code is stored hashed."""
+"""Invitations into one room with one role; the verification code is stored hashed.
+
+A code is checked only after an attempt was reserved in the database (one atomic UPDATE), so
+parallel guesses cannot outrun the lock; the first browser that joins claims the invitation
+(another atomic UPDATE), and nobody else can join with it afterwards."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rooms.errors import Conflict, NotFound
@@ -56,13 +60,37 @@ def invite_usable(invite: Invite) -> bool:
     )
 
 
-async def record_failed_attempt(session: AsyncSession, invite: Invite) -> int:
-    """Count a wrong verification code; returns the attempts left."""
-    invite.failed_attempts += 1
-    await session.flush()
-    return max(0, MAX_FAILED_ATTEMPTS - invite.failed_attempts)
+async def reserve_attempt(session: AsyncSession, invite_id: str) -> int | None:
+    """Count one code attempt before the code is checked, atomically in the database; returns
+    the attempts left after this one, or None when the invitation is locked (no attempt left).
+    The caller commits before checking the code, and gives the attempt back if it was right."""
+    query = (
+        update(Invite)
+        .where(Invite.id == invite_id, Invite.failed_attempts < MAX_FAILED_ATTEMPTS)
+        .values(failed_attempts=Invite.failed_attempts + 1)
+        .returning(Invite.failed_attempts)
+        .execution_options(synchronize_session=False)
+    )
+    used = (await session.execute(query)).scalar_one_or_none()
+    return None if used is None else MAX_FAILED_ATTEMPTS - used
 
 
-async def revoke_invite(session: AsyncSession, invite: Invite) -> None:
-    invite.revoked = True
-    await session.flush()
+async def give_back_attempt(session: AsyncSession, invite_id: str) -> None:
+    """The reserved attempt had the right code: it does not count against the invitation."""
+    await session.execute(
+        update(Invite)
+        .where(Invite.id == invite_id, Invite.failed_attempts > 0)
+        .values(failed_attempts=Invite.failed_attempts - 1)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def claim(session: AsyncSession, invite_id: str) -> bool:
+    """Claim an unclaimed invitation for the joining browser; False when another was first."""
+    result = await session.execute(
+        update(Invite)
+        .where(Invite.id == invite_id, Invite.claimed_at.is_(None))
+        .values(claimed_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0))

@@ -141,6 +141,8 @@ class Invite(Base):
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
     created_by: Mapped[str] = mapped_column(ForeignKey("staff_users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    """When the first browser joined with it; a claimed invitation is that browser's alone."""
 
 
 class Participant(Base):
@@ -234,6 +236,33 @@ class RoomInterpreter(Base):
     languages: Mapped[list[str]] = mapped_column(JSON, default=list)
     assigned_by: Mapped[str] = mapped_column(ForeignKey("staff_users.id"))
     assigned_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RoomStaff(Base):
+    """A counselor added to a room by its host: besides the room's creator, the counselors who
+    may open, run and read it (admins reach every room, audited)."""
+
+    __tablename__ = "room_staff"
+    __table_args__ = (UniqueConstraint("room_id", "staff_id"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    room_id: Mapped[str] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"), index=True)
+    staff_id: Mapped[str] = mapped_column(ForeignKey("staff_users.id"))
+    added_by: Mapped[str] = mapped_column(ForeignKey("staff_users.id"))
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class InviteReveal(Base):
+    """A new invitation's link and code, shown once to the staff member who issued it: the
+    session cookie carries only this row's opaque id, and reading the row deletes it."""
+
+    __tablename__ = "invite_reveals"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    invite_id: Mapped[str] = mapped_column(ForeignKey("invites.id", ondelete="CASCADE"))
+    staff_id: Mapped[str] = mapped_column(ForeignKey("staff_users.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
 
 class CaptionCorrection(Base):

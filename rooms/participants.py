@@ -5,7 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rooms.errors import Conflict, NotFound, RoomNotOpen
+from rooms import invites
+from rooms.errors import Conflict, InviteClaimed, NotFound, RoomNotOpen
 from rooms.lifecycle import ensure_not_ended
 from rooms.models import (
     Admission,
@@ -18,6 +19,9 @@ from rooms.models import (
     StaffUser,
     utcnow,
 )
+
+USED_INVITATION = ("This invitation has already been used by the person who joined with it. "
+                   "If that was not you, ask your counselor for a new invitation.")
 
 
 def _initial_admission(room: Room) -> Admission:
@@ -35,18 +39,12 @@ async def join_with_invite(
     language: str,
     transcription_consent: bool | None = None,
 ) -> Participant:
-    """The participant for an invite: one invite admits one person, who may come back."""
+    """The participant for an invite: one invite admits one person. Joining claims the
+    invitation atomically (the first of parallel joins wins); the person comes back with their
+    browser's session, and nobody joins with the invitation again (`InviteClaimed`)."""
     ensure_not_ended(room)
-    query = select(Participant).where(Participant.invite_id == invite.id)
-    existing = (await session.execute(query)).scalar_one_or_none()
-    if existing is not None:
-        if existing.admission in (Admission.DENIED, Admission.REMOVED):
-            raise Conflict("the host did not admit you to this session")
-        existing.display_name = display_name.strip()
-        existing.language = existing.reading_language = language
-        existing.transcription_consent = transcription_consent
-        await session.flush()
-        return existing
+    if not await invites.claim(session, invite.id):
+        raise InviteClaimed(USED_INVITATION)
     participant = Participant(
         room_id=room.id, role=invite.role, display_name=display_name.strip(),
         language=language, reading_language=language, admission=_initial_admission(room),
@@ -58,6 +56,12 @@ async def join_with_invite(
     session.add(participant)
     await session.flush()
     return participant
+
+
+async def of_invite(session: AsyncSession, invite_id: str) -> Participant | None:
+    """The person who joined with this invitation, if anyone did."""
+    query = select(Participant).where(Participant.invite_id == invite_id)
+    return (await session.execute(query)).scalars().first()
 
 
 def staff_room_role(staff: StaffUser) -> RoomRole:

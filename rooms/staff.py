@@ -53,3 +53,8 @@ async def count_staff(session: AsyncSession) -> int:
 async def set_password_hash(session: AsyncSession, user: StaffUser, password_hash: str) -> None:
     user.password_hash = password_hash
     await session.flush()
+
+
+async def display_names(session: AsyncSession) -> list[str]:
+    """Every staff member's name (guests may not take one)."""
+    return list((await session.execute(select(StaffUser.display_name))).scalars())

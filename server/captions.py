@@ -187,6 +187,7 @@ class CaptionService:
         self._follow_ups: set[asyncio.Task[None]] = set()
         self.enabled = settings.captions_enabled
         self.disabled_reason: str | None = None if self.enabled else "captions_enabled is off"
+        self.observe_final_latency: Callable[[float], None] = lambda seconds: None  # metrics
         if self.enabled and models is None and (reason := missing_model(settings)):
             self._disable(reason)  # known now, so pages can say so before anyone speaks
 
@@ -278,6 +279,11 @@ class CaptionService:
                       stream.room_id, exc_info=error)
 
     @property
+    def pending(self) -> int:
+        """Recognitions submitted and not finished (this node's ASR queue)."""
+        return self._models.engine.pending if self._models is not None else 0
+
+    @property
     def active(self) -> tuple[tuple[str, str], ...]:
         """(room_id, participant_id) of the speakers being transcribed now."""
         return tuple(dict.fromkeys((s.room_id, s.participant_id) for s in self._tasks.values()))
@@ -355,6 +361,8 @@ class CaptionService:
             pending=list(done.whisper) if event.is_final and event.audio is not None else [],
         )
         await self._events.send(speaker.room_id, ADMITTED, message)
+        if event.is_final and speaker.opened_at is not None:  # end of speech → published
+            self.observe_final_latency(speaker.session_time(time.time()) - event.t_end)
         if event.kind is not CaptionKind.PARTIAL:
             self._unfinished.pop(event.utterance_id, None)
         if event.is_final and event.text:

@@ -8,7 +8,15 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
-from rooms.errors import Conflict, DomainError, InvalidTransition, NotFound, RoomEnded, RoomNotOpen
+from rooms.errors import (
+    Conflict,
+    DomainError,
+    InvalidTransition,
+    InviteClaimed,
+    NotFound,
+    RoomEnded,
+    RoomNotOpen,
+)
 from server.auth.tokens import TokenError, TokenExpired, TokenWrongRoom
 from server.templating import render
 
@@ -37,12 +45,24 @@ class CsrfFailed(HttpError):
     title = "Form expired"
 
 
+class TooManyAttempts(HttpError):
+    """A throttle refused the attempt (answered with 429 and Retry-After)."""
+
+    status = 429
+    title = "Too many attempts"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 DOMAIN_STATUS: dict[type[DomainError], tuple[int, str]] = {
     NotFound: (404, "Not found"),
     RoomEnded: (410, "This session has ended"),
     Conflict: (409, "That did not work"),
     InvalidTransition: (409, "That did not work"),
     RoomNotOpen: (409, "The room is not open yet"),
+    InviteClaimed: (409, "This invitation has already been used"),
 }
 TOKEN_STATUS: dict[type[TokenError], tuple[int, str]] = {
     TokenExpired: (410, "This link has expired"),
@@ -72,7 +92,10 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(HttpError)
     async def _http(request: Request, exc: HttpError) -> Response:
         code = type(exc).__name__.lower()
-        return error_response(request, exc.status, exc.title, exc.message, code)
+        response = error_response(request, exc.status, exc.title, exc.message, code)
+        if isinstance(exc, TooManyAttempts):
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:

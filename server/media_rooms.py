@@ -59,6 +59,8 @@ def ice_config(settings: Settings) -> IceConfig:
         host_addresses=(
             tuple(settings.rtc_host_addresses) if settings.rtc_host_addresses is not None else None
         ),
+        allowed_networks=tuple(settings.rtc_allowed_networks),
+        denied_networks=tuple(settings.rtc_denied_networks),
     )
 
 

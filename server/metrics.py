@@ -4,6 +4,8 @@ One `CollectorRegistry` per app (several servers can run in one process, as test
 collector that asks the services for their figures when scraped: nothing is counted twice and
 nothing global is kept. Who may scrape: a client presenting `COUNSEL_METRICS_TOKEN` as a bearer
 token, or, without a token configured, a client on loopback only (a scraper beside the node).
+Latencies and errors are counted as they happen, by the app's `Instruments`; docs/operations.md
+lists every metric.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from media.rtc.forwarding import ForwardingTrack
 from server.errors import Forbidden
 from server.services import Services
 
@@ -32,9 +35,53 @@ class ServicesCollector(Collector):
         self._services = services
 
     def collect(self) -> Iterator[Metric]:
+        services = self._services
+        yield GaugeMetricFamily("counsel_rooms", "Rooms with a socket on this node",
+                                value=services.hub.room_count())
         yield GaugeMetricFamily("counsel_room_sockets", "Room sockets open on this node",
-                                value=self._services.hub.connection_count())
+                                value=services.hub.connection_count())
+        yield GaugeMetricFamily("counsel_draining", "1 while the node is shutting down",
+                                value=int(services.draining))
+        yield from self._media()
+        yield from self._chat()
+        yield from self._captions()
         yield from self._translation()
+        yield from services.instruments.collect()
+
+    def _media(self) -> Iterator[Metric]:
+        media = self._services.media
+        counts = [media.counts(room_id) for room_id in media.room_ids]
+        yield GaugeMetricFamily("counsel_media_rooms", "Rooms with a media router on this node",
+                                value=len(counts))
+        yield GaugeMetricFamily("counsel_media_peers", "WebRTC peers of participants",
+                                value=sum(c.peers for c in counts))
+        yield GaugeMetricFamily("counsel_media_publications", "Tracks received from publishers",
+                                value=sum(c.publications for c in counts))
+        yield GaugeMetricFamily("counsel_media_forwarding_tracks",
+                                "Tracks forwarded to subscribers",
+                                value=sum(c.forwarding_tracks for c in counts))
+        yield CounterMetricFamily("counsel_media_forwarded_packets",
+                                  "Encoded media packets (one audio or video frame each) "
+                                  "forwarded to subscribers by this process",
+                                  value=ForwardingTrack.forwarded_total)
+
+    def _chat(self) -> Iterator[Metric]:
+        chat = self._services.chat
+        yield CounterMetricFamily("counsel_chat_batches", "Transactions of the chat writer",
+                                  value=chat.batches)
+        yield CounterMetricFamily("counsel_chat_messages_stored", "Chat messages stored",
+                                  value=chat.stored)
+
+    def _captions(self) -> Iterator[Metric]:
+        captions = self._services.captions
+        yield GaugeMetricFamily("counsel_captions_ready",
+                                "1 once the speech model is loaded (captions on)",
+                                value=int(captions.state == "ready"))
+        yield GaugeMetricFamily("counsel_caption_speakers", "Speakers being captioned",
+                                value=len(captions.active))
+        yield GaugeMetricFamily("counsel_asr_queued",
+                                "Recognitions submitted and not finished (the ASR queue)",
+                                value=captions.pending)
 
     def _translation(self) -> Iterator[Metric]:
         service = self._services.translations.service
@@ -67,6 +114,8 @@ class ServicesCollector(Collector):
 
 
 def registry_for(services: Services) -> CollectorRegistry:
+    """The app's registry; from now on the services' latencies are observed."""
+    services.instruments.watch(services)
     registry = CollectorRegistry(auto_describe=False)
     registry.register(ServicesCollector(services))
     return registry

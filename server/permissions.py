@@ -28,6 +28,13 @@ class Action(enum.StrEnum):
     VIEW_TRANSCRIPT = "view_transcript"
     VIEW_AUDIT_LOG = "view_audit_log"
     ASSIGN_INTERPRETER = "assign_interpreter"
+    ADD_COUNSELOR = "add_counselor"
+    REACH_ANY_ROOM = "reach_any_room"
+    EDIT_FORMS = "edit_forms"
+    SEND_FORM_LINK = "send_form_link"
+    REVIEW_SUBMISSIONS = "review_submissions"
+    # a form link (signed, names its submitter): people invited as workers fill forms
+    SUBMIT_FORM = "submit_form"
     # inside a room (room WebSocket, room token)
     READ_CHAT = "read_chat"
     SEND_CHAT = "send_chat"
@@ -62,6 +69,12 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.VIEW_TRANSCRIPT: _STAFF,
     Action.VIEW_AUDIT_LOG: frozenset({Role.ADMIN}),
     Action.ASSIGN_INTERPRETER: _HOSTS,
+    Action.ADD_COUNSELOR: _HOSTS,
+    Action.REACH_ANY_ROOM: frozenset({Role.ADMIN}),
+    Action.EDIT_FORMS: frozenset({Role.ADMIN}),
+    Action.SEND_FORM_LINK: _HOSTS,
+    Action.REVIEW_SUBMISSIONS: _HOSTS,
+    Action.SUBMIT_FORM: frozenset({Role.WORKER}),
     Action.READ_CHAT: _EVERYONE,
     Action.SEND_CHAT: _EVERYONE - {Role.OBSERVER},
     Action.SEE_PARTICIPANTS: _EVERYONE,

@@ -27,21 +27,36 @@ HEADERS = [
 ]
 
 
-class SecurityHeaders:
-    """Pure ASGI middleware (it must not wrap WebSockets or buffer streaming bodies)."""
+NO_STORE = (b"cache-control", b"no-store")
+CACHEABLE_PREFIX = "/static/"
 
-    def __init__(self, app: ASGIApp) -> None:
+
+class SecurityHeaders:
+    """Pure ASGI middleware (it must not wrap WebSockets or buffer streaming bodies).
+
+    Every response but static files gets `Cache-Control: no-store` unless it set its own:
+    pages carry room tokens, invitations and session data that no browser or proxy cache may
+    keep. With ``hsts_max_age`` (production over HTTPS) every response carries
+    Strict-Transport-Security."""
+
+    def __init__(self, app: ASGIApp, hsts_max_age: int = 0) -> None:
         self.app = app
+        self.headers = list(HEADERS)
+        if hsts_max_age > 0:
+            self.headers.append((b"strict-transport-security", f"max-age={hsts_max_age}".encode()))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        cacheable = str(scope.get("path", "")).startswith(CACHEABLE_PREFIX)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message.setdefault("headers", [])
-                message["headers"] = list(message["headers"]) + HEADERS
+                headers = list(message.get("headers", [])) + self.headers
+                if not cacheable and not any(k.lower() == b"cache-control" for k, _ in headers):
+                    headers.append(NO_STORE)
+                message["headers"] = headers
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

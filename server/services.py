@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -15,10 +15,13 @@ from server.auth.tokens import TokenService
 from server.background import Background
 from server.captions import CaptionService
 from server.events import RoomEvents
+from server.instruments import Instruments
 from server.media_rooms import MediaRooms
 from server.settings import Settings
+from server.throttle import Throttles, open_throttles
 from server.translations import RoomTranslations
 from server.ws import protocol as p
+from server.ws.access_watch import AccessWatch
 from server.ws.hub import RoomHub
 
 
@@ -31,11 +34,16 @@ class Services:
     tokens: TokenService
     events: RoomEvents
     hub: RoomHub
+    access: AccessWatch
     media: MediaRooms
     captions: CaptionService
     translations: RoomTranslations
     background: Background
     chat: ChatWriter
+    throttles: Throttles
+    instruments: Instruments = field(default_factory=Instruments)
+    draining: bool = False
+    """The node is shutting down: readiness answers 503 so new sessions go elsewhere."""
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
@@ -57,6 +65,7 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
     sessions = make_sessionmaker(engine)
     bus = await open_bus(settings)
     hub = RoomHub(bus)
+    access = AccessWatch(hub, sessions)
     events = RoomEvents(bus, sessions)
     media = MediaRooms(settings, events)
     translations = await RoomTranslations.open(settings, sessions)
@@ -68,15 +77,18 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
     services = Services(
         settings=settings, engine=engine, sessions=sessions, bus=bus,
         tokens=TokenService(settings.secret_key.get_secret_value()),
-        events=events, hub=hub, media=media, captions=captions,
-        translations=translations, background=Background(),
+        events=events, hub=hub, access=access, media=media, captions=captions,
+        translations=translations, background=Background(), throttles=open_throttles(settings),
         chat=await open_chat_writer(settings.database_url, engine),
     )
+    access.start()
     try:
         yield services
     finally:
+        await access.aclose()
         await services.background.aclose()
         await services.chat.aclose()
+        await services.throttles.aclose()
         await services.captions.close()
         await services.translations.aclose()
         await services.media.close()

@@ -5,7 +5,9 @@ from __future__ import annotations
 import ipaddress
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
+from limits import parse
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -24,7 +26,8 @@ class Settings(BaseSettings):
     mode: Literal["development", "production"] = "development"
     secret_key: SecretStr = SecretStr(DEVELOPMENT_SECRET)
     public_url: str | None = Field(
-        default=None, description="Base URL used in invite links; the request's URL when unset."
+        default=None, description="Base URL used in invite links; the request's URL when unset "
+        "(its Host is one of allowed_hosts)."
     )
     timezone: str = Field(default="UTC", description="Zone for entering and showing times.")
     staff_language: str = Field(
@@ -94,6 +97,36 @@ class Settings(BaseSettings):
         default=None,
         description="Bearer token for GET /metrics; unset: only scrapers on loopback may read it.",
     )
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        description="How `serve` logs: text lines, or one JSON object per line (time, level, "
+        "logger, message, exception).",
+    )
+
+    allowed_hosts: UrlList = Field(
+        default_factory=lambda: ["localhost", "127.0.0.1", "[::1]"],
+        description="Host names this server answers to (the Host header); the host of "
+        "public_url is added. Requests naming another host are refused (400), so invitation "
+        "links never carry a host an attacker chose.",
+    )
+    hsts_seconds: int | None = Field(
+        default=None, ge=0,
+        description="Strict-Transport-Security max-age; unset: one year when cookies are "
+        "secure (production), none otherwise; 0 switches it off.",
+    )
+    login_limit_per_account: str = Field(
+        default="10 per 15 minutes",
+        description="Sign-in attempts per staff account (every attempt counts; a success "
+        "starts afresh).",
+    )
+    login_limit_per_address: str = Field(
+        default="30 per 15 minutes", description="Failed sign-ins per client address."
+    )
+    join_limit_per_address: str = Field(
+        default="20 per 15 minutes",
+        description="Wrong invitation codes per client address (each invitation also locks "
+        "after 5 wrong codes).",
+    )
 
     invite_ttl_hours: float = Field(default=72, gt=0)
     room_token_ttl_minutes: float = Field(default=240, gt=0)
@@ -102,10 +135,34 @@ class Settings(BaseSettings):
         default=None, description="Send cookies over HTTPS only; on by default in production."
     )
 
+    form_link_days: float = Field(
+        default=30, gt=0, description="How long a link to fill a form stays valid.")
+    form_attachment_max_mb: float = Field(
+        default=10, gt=0, le=100, description="Largest attachment a form accepts (MB).")
+    form_files_per_field: int = Field(default=5, ge=1, le=50)
+
     ws_max_message_bytes: int = Field(default=16 * 1024, ge=512)
     ws_rate_per_second: float = Field(default=5.0, gt=0)
     ws_rate_burst: int = Field(default=20, ge=1)
     ws_send_queue: int = Field(default=512, ge=16)
+    ws_max_sockets_per_participant: int = Field(
+        default=4, ge=1,
+        description="Sockets one participant may hold on a node (tabs, devices); more are "
+                    "refused (close 4429).")
+    ws_max_sockets_per_address: int = Field(
+        default=200, ge=1,
+        description="Sockets from one client address on a node, authenticated or not (an "
+                    "office behind one NAT address holds many); more are refused (4429).")
+    chat_rate_per_second: float = Field(
+        default=2.0, gt=0, description="Chat messages per second per participant, all of "
+                                       "their sockets together (refused: rate_limited).")
+    chat_rate_burst: int = Field(default=10, ge=1)
+    http_head_timeout_s: float = Field(
+        default=10.0, gt=0, description="A request's line and headers must arrive within this "
+                                        "many seconds (against slowloris).")
+    ws_write_deadline_s: float = Field(
+        default=10.0, gt=0, description="A socket whose client takes no frame for this long "
+                                        "(it stopped reading) is closed (4408).")
     chat_max_chars: int = Field(default=4000, ge=1)
 
     rtc_stun_urls: UrlList = Field(
@@ -121,11 +178,33 @@ class Settings(BaseSettings):
     rtc_host_addresses: Annotated[list[str] | None, NoDecode] = Field(
         default=None,
         description="Addresses the server gathers ICE host candidates on; all but loopback "
-        "when unset.",
+        "when unset. Clients' loopback candidates are accepted only when these include "
+        "loopback (tests, development).",
     )
     rtc_ice_timeout_s: float = Field(default=20.0, gt=0)
+    rtc_allowed_networks: UrlList = Field(
+        default_factory=list,
+        description="CIDR networks the server may send ICE checks to although they are "
+        "private, link-local, shared or reserved (your TURN relays, a LAN whose clients connect "
+        "directly: 10.20.0.0/16). Only global unicast addresses otherwise; metadata, multicast, "
+        "unspecified addresses and host names never (docs/media.md).",
+    )
+    rtc_denied_networks: UrlList = Field(
+        default_factory=list,
+        description="CIDR networks the server never sends ICE checks to, even if global or "
+        "allowed (e.g. the server's own public range).",
+    )
 
-    @field_validator("rtc_stun_urls", "rtc_turn_urls", "rtc_host_addresses", mode="before")
+    @field_validator("login_limit_per_account", "login_limit_per_address",
+                     "join_limit_per_address")
+    @classmethod
+    def _check_limit(cls, value: str) -> str:
+        """A rate in the `limits` notation: "10 per 15 minutes", "5/minute"."""
+        parse(value)
+        return value
+
+    @field_validator("rtc_stun_urls", "rtc_turn_urls", "rtc_host_addresses", "allowed_hosts",
+                     mode="before")
     @classmethod
     def _split_commas(cls, value: object) -> object:
         """Environment values are comma-separated lists (`stun:a:3478,stun:b:3478`)."""
@@ -140,6 +219,21 @@ class Settings(BaseSettings):
         for address in self.rtc_host_addresses or ():
             ipaddress.ip_address(address)
         return self
+
+    @field_validator("rtc_allowed_networks", "rtc_denied_networks", mode="before")
+    @classmethod
+    def _split_networks(cls, value: object) -> object:
+        """Comma-separated CIDR networks in the environment (`10.20.0.0/16,fd42::/48`)."""
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("rtc_allowed_networks", "rtc_denied_networks")
+    @classmethod
+    def _check_networks(cls, value: list[str]) -> list[str]:
+        for network in value:
+            ipaddress.ip_network(network)  # host bits must be zero: 10.20.0.0/16
+        return value
 
     @model_validator(mode="after")
     def _check_pool(self) -> Settings:
@@ -184,3 +278,16 @@ class Settings(BaseSettings):
     @property
     def secure_cookies(self) -> bool:
         return self.mode == "production" if self.cookie_secure is None else self.cookie_secure
+
+    @property
+    def trusted_hosts(self) -> list[str]:
+        """allowed_hosts and the host of public_url."""
+        hosts = list(self.allowed_hosts)
+        public = urlsplit(self.public_url).hostname if self.public_url else None
+        return [*hosts, public] if public and public not in hosts else hosts
+
+    @property
+    def hsts_max_age(self) -> int:
+        if self.hsts_seconds is not None:
+            return self.hsts_seconds
+        return 365 * 24 * 3600 if self.secure_cookies else 0

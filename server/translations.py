@@ -93,6 +93,11 @@ class RoomTranslations:
                 service.warm(), name="translation-warm")
         return room_translations
 
+    @property
+    def warmed(self) -> bool:
+        """Whether the models this node loads have loaded (or failed to: that is logged)."""
+        return self._warming is None or self._warming.done()
+
     def can_translate(self, source: str, target: str, *, speech: bool = False) -> bool:
         """Whether some route (or Whisper, for ``speech``) serves the pair."""
         if self.service is None:

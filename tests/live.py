@@ -16,13 +16,15 @@ import uvicorn
 from websockets.sync.client import ClientConnection, connect
 
 from server.app import create_app
+from server.http_guard import guarded_http
 from server.settings import Settings
 
 
 class LiveServer:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, log_level: str = "warning") -> None:
         config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=0,
-                                ws="websockets-sansio", log_level="warning", lifespan="on")
+                                http=guarded_http(settings.http_head_timeout_s),
+                                ws="websockets-sansio", log_level=log_level, lifespan="on")
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.port = 0

@@ -5,8 +5,10 @@ to the publisher; audio is forwarded as received and decoded once into a 16 kHz 
 speaker for speech recognition. See docs/media.md.
 """
 
+from media.rtc.address_policy import AddressClass, AddressPolicy
 from media.rtc.config import MediaConfig
 from media.rtc.errors import (
+    AddressNotAllowed,
     DuplicateParticipant,
     InvalidCandidate,
     InvalidSdp,
@@ -36,6 +38,9 @@ from media.rtc.tap import TAP_SAMPLE_RATE, AudioTap, PcmFrame
 
 __all__ = [
     "TAP_SAMPLE_RATE",
+    "AddressClass",
+    "AddressNotAllowed",
+    "AddressPolicy",
     "AudioTap",
     "AudioTapOpened",
     "DropReason",

@@ -44,6 +44,13 @@ class InvalidCandidate(SignalingError):
     code = "invalid_candidate"
 
 
+class AddressNotAllowed(InvalidCandidate):
+    """A trickled candidate names an address the server does not send ICE checks to (private,
+    link-local, metadata, a host name...; see `media.rtc.address_policy`). It is dropped."""
+
+    code = "address_not_allowed"
+
+
 class SessionClosed(MediaError):
     """The peer session is closed."""
 

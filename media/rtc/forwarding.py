@@ -14,7 +14,7 @@ import fractions
 import functools
 import time
 from collections import deque
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 import av
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
@@ -35,6 +35,9 @@ class FrameSource(Protocol):
 
 
 class ForwardingTrack(MediaStreamTrack):
+    forwarded_total: ClassVar[int] = 0
+    """Packets every forwarding track of this process has handed to its sender."""
+
     def __init__(self, kind: MediaKind, maxlen: int) -> None:
         super().__init__()
         self.kind = kind.value
@@ -125,6 +128,7 @@ class ForwardingTrack(MediaStreamTrack):
         packet.pts = pts
         packet.time_base = _time_base(clock_rate)
         self.frames_sent += 1
+        ForwardingTrack.forwarded_total += 1
         return packet
 
     def stop(self) -> None:

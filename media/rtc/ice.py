@@ -12,6 +12,8 @@ from typing import Any
 
 from aiortc import RTCBundlePolicy, RTCConfiguration, RTCIceServer
 
+from media.rtc.address_policy import AddressPolicy
+
 DEFAULT_TURN_TTL_S = 4 * 3600
 
 
@@ -48,11 +50,14 @@ def turn_credentials(
 
 @dataclass(frozen=True, slots=True)
 class IceConfig:
-    """STUN/TURN servers from settings, and the server's own host addresses.
+    """STUN/TURN servers from settings, the server's own host addresses, and the networks its
+    peers may send ICE checks to.
 
     `host_addresses` replaces the interfaces aiortc gathers host candidates on (it skips loopback);
     it is applied process-wide with `media.rtc.hostaddr.use_host_addresses`. The server's own peer
-    uses STUN only unless `server_uses_turn`.
+    uses STUN only unless `server_uses_turn`. Clients' candidates are judged by
+    `address_policy()`: global unicast addresses, plus `allowed_networks` (CIDR) and loopback when
+    `host_addresses` include it, minus `denied_networks` (see `media.rtc.address_policy`).
     """
 
     stun_urls: tuple[str, ...] = ()
@@ -61,6 +66,8 @@ class IceConfig:
     turn_ttl_s: int = DEFAULT_TURN_TTL_S
     host_addresses: tuple[str, ...] | None = None
     server_uses_turn: bool = False
+    allowed_networks: tuple[str, ...] = ()
+    denied_networks: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.turn_urls and not self.turn_secret:
@@ -69,6 +76,13 @@ class IceConfig:
             raise ValueError("turn_ttl_s must be positive")
         for address in self.host_addresses or ():
             ipaddress.ip_address(address)
+        self.address_policy()  # raises ValueError on a malformed network
+
+    def address_policy(self) -> AddressPolicy:
+        """Which client candidate addresses the server's peers may send ICE checks to."""
+        return AddressPolicy.for_server(
+            self.host_addresses, self.allowed_networks, self.denied_networks
+        )
 
     def ice_servers(self, user_id: str, *, now: float | None = None) -> tuple[IceServer, ...]:
         """The servers a participant's browser should use, with fresh TURN credentials."""

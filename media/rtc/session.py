@@ -6,12 +6,15 @@ to this client changes (someone joins or leaves), carrying `TrackRoute`s that sa
 m-line holds; the client answers. The client may offer again while the server is stable (e.g. to
 add a track); if it offers while a server offer is pending, it gets `SignalingGlare`: the server
 is the impolite side of perfect negotiation and the client rolls back. Refused messages raise a
-`SignalingError` and leave the session as it was.
+`SignalingError` and leave the session as it was. The client's candidates pass the address
+policy first (`address_policy.py`): refused ones are dropped from its SDP, and a trickled one
+raises `AddressNotAllowed`, so the server never sends ICE checks to them.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -29,9 +32,16 @@ from media.rtc.numbering import keep_numbering
 from media.rtc.outbound import OutboundMedia
 from media.rtc.outbox import SignalOutbox
 from media.rtc.publication import Publication
-from media.rtc.sdp_check import check_answer, check_offer, parse_candidate
+from media.rtc.sdp_check import (
+    check_answer,
+    check_offer,
+    drop_refused_candidates,
+    parse_candidate,
+)
 from media.rtc.signals import IceCandidate, SdpAnswer, SdpOffer, SignalSink, TrackRoute
 from media.rtc.tasks import TaskSet
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +64,7 @@ class PeerSession:
         self.participant_id = participant_id
         self._config = config
         self._hooks = hooks
+        self._addresses = config.ice.address_policy()
         self._pc = RTCPeerConnection(config.ice.rtc_configuration(participant_id))
         self._pc.on("track", self._on_track)
         self._pc.on("connectionstatechange", self._on_connection_state)
@@ -118,7 +129,10 @@ class PeerSession:
             if self._pc.signalingState == "have-local-offer":
                 raise SignalingGlare("the server's offer is pending: answer it first")
             remote = self._pc.remoteDescription
-            description = check_offer(sdp, remote.sdp if remote is not None else None)
+            sdp = self._screen(sdp)
+            description = check_offer(
+                sdp, remote.sdp if remote is not None else None, self._addresses
+            )
             self._add_receivers(description)
             await self._pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
             await self._pc.setLocalDescription(await self._pc.createAnswer())
@@ -130,14 +144,15 @@ class PeerSession:
         async with self._negotiating():
             if self._pc.signalingState != "have-local-offer":
                 raise OutOfOrderSignal("no server offer is pending")
-            check_answer(sdp, self._pc.localDescription.sdp)
+            sdp = self._screen(sdp)
+            check_answer(sdp, self._pc.localDescription.sdp, self._addresses)
             await self._pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="answer"))
             self._outbound.commit()
         self._schedule_offer()
 
     async def add_ice_candidate(self, candidate: IceCandidate) -> None:
         """Add a trickled client candidate (an empty one means end-of-candidates)."""
-        parsed = parse_candidate(candidate)
+        parsed = parse_candidate(candidate, self._addresses)
         async with self._negotiating():
             if self._pc.remoteDescription is None:
                 raise OutOfOrderSignal("an ICE candidate before the offer")
@@ -145,6 +160,15 @@ class PeerSession:
                 await self._pc.addIceCandidate(parsed)
             except ValueError as exc:  # e.g. after end-of-candidates
                 raise InvalidCandidate(str(exc)) from exc
+
+    def _screen(self, sdp: str) -> str:
+        """The client's SDP without the candidates the address policy refuses."""
+        kept, dropped = drop_refused_candidates(sdp, self._addresses)
+        if dropped:
+            reasons = ", ".join(sorted(set(dropped)))
+            logger.info("dropped %d ICE candidate(s) of %s: %s",
+                        len(dropped), self.participant_id, reasons)
+        return kept
 
     @asynccontextmanager
     async def _negotiating(self) -> AsyncIterator[None]:

@@ -7,6 +7,7 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection
 
+from rooms import form_models  # noqa: F401 - the forms' tables belong in the metadata
 from rooms.db import make_engine
 from rooms.models import Base
 

@@ -22,6 +22,6 @@ def csrf_token(request: Request) -> str:
 
 def csrf_valid(request: Request, submitted: str | None) -> bool:
     expected = request.session.get(SESSION_KEY)
-    if not isinstance(expected, str) or not submitted:
-        return False
+    if not isinstance(expected, str) or not submitted or not submitted.isascii():
+        return False  # compare_digest refuses non-ASCII text (a TypeError: a 500)
     return hmac.compare_digest(expected, submitted)

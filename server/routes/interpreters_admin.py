@@ -17,6 +17,7 @@ from rooms import participants as participants_repo
 from rooms import staff as staff_repo
 from rooms.errors import NotFound
 from rooms.models import StaffRole, StaffUser
+from server.assignments import require_room_access
 from server.deps import CsrfDep, DbDep, ServicesDep, StaffDep, require
 from server.errors import HttpError
 from server.events import to_participant
@@ -37,6 +38,7 @@ async def assign(
 ) -> Response:
     require(staff, Action.ASSIGN_INTERPRETER)
     room = await lifecycle.get_room(db, room_id)
+    await require_room_access(db, staff, room.id, "assign an interpreter")
     lifecycle.ensure_not_ended(room)
     if not languages or not all(is_supported(code) for code in languages):
         raise HttpError("Choose the languages this interpreter interprets.")
@@ -56,6 +58,7 @@ async def unassign(room_id: str, staff_id: str, db: DbDep, services: ServicesDep
     closed with a final message, and their voice channel and media here end."""
     require(staff, Action.ASSIGN_INTERPRETER)
     room = await lifecycle.get_room(db, room_id)
+    await require_room_access(db, staff, room.id, "take an interpreter off")
     await interpreters_repo.unassign(db, room_id=room.id, staff_id=staff_id)
     person = await participants_repo.staff_participant(db, room.id, staff_id)
     await db.commit()

@@ -10,8 +10,13 @@ from fastapi.responses import Response
 from rooms import lifecycle
 from rooms import participants as participants_repo
 from rooms.errors import NotFound
-from rooms.models import Admission, Participant
-from server.assignments import NOT_ASSIGNED, participant_assigned, require_room_access
+from rooms.models import Admission, Participant, RoomRole
+from server.assignments import (
+    NOT_ASSIGNED,
+    NOT_YOURS,
+    participant_assigned,
+    require_room_access,
+)
 from server.auth.tokens import RoomClaims
 from server.deps import DbDep, MaybeStaffDep, ServicesDep
 from server.errors import Forbidden
@@ -34,13 +39,13 @@ async def _participant(request: Request, room_id: str, db: DbDep, services: Serv
         except NotFound:
             person = None
         if person is not None and not await participant_assigned(db, person):
-            raise Forbidden(NOT_ASSIGNED)
+            raise Forbidden(NOT_ASSIGNED if person.role is RoomRole.INTERPRETER else NOT_YOURS)
         if person is not None and person.admission not in (Admission.DENIED, Admission.REMOVED):
             return person
         if person is not None:
             raise Forbidden("The host did not admit you to this session.")
     if staff is not None and allowed(role_of_staff(staff.role), Action.ENTER_ROOM_AS_STAFF):
-        await require_room_access(db, staff, room_id)
+        await require_room_access(db, staff, room_id, "enter the room")
         person = await participants_repo.join_as_staff(
             db, room=room, staff=staff, language=services.settings.staff_language)
         remember_participation(request, room_id, person.id)

@@ -10,17 +10,19 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from rooms import interpreters as interpreters_repo
+from rooms import invite_reveals, lifecycle
 from rooms import invites as invites_repo
-from rooms import lifecycle
 from rooms import participants as participants_repo
-from rooms.models import INVITABLE_ROLES, Room, RoomRole, RoomStatus, utcnow
+from rooms.models import INVITABLE_ROLES, Room, RoomRole, RoomStatus, StaffUser, utcnow
 from server.assignments import require_room_access, visible_rooms
-from server.auth.passwords import hash_secret, new_verification_code
+from server.auth.passwords import hash_secret_async, new_verification_code
 from server.auth.tokens import InviteClaims
 from server.deps import CsrfDep, DbDep, ServicesDep, StaffDep, require
+from server.errors import HttpError
 from server.languages import LANGUAGES, is_supported
 from server.permissions import Action, allowed, role_of_staff
 from server.routes.interpreters_admin import interpreter_accounts
+from server.routes.room_counselors import counselors_context
 from server.sessions import remember_participation
 from server.templating import render
 
@@ -109,15 +111,16 @@ async def room_admin_page(request: Request, room_id: str, db: DbDep, staff: Staf
                           services: ServicesDep) -> Response:
     require(staff, Action.VIEW_DASHBOARD)
     room = await lifecycle.get_room(db, room_id)
-    await require_room_access(db, staff, room.id)
+    await require_room_access(db, staff, room.id, "view the room's page")
     return render(request, "room_admin.html", {
+        **await counselors_context(db, room),
         "interpreters": await interpreters_repo.of_room(db, room.id),
         "interpreter_accounts": await interpreter_accounts(db),
         "staff_permissions": {a.value for a in Action if allowed(role_of_staff(staff.role), a)},
         "staff": staff, "room": room, "languages": LANGUAGES,
         "invites": await invites_repo.list_invites(db, room.id),
         "people": await participants_repo.list_participants(db, room.id),
-        "new_invite": request.session.pop(FLASH_INVITE, None),
+        "new_invite": await _revealed_invite(request, db, services, staff),
         "roles": INVITABLE_ROLES, "timezone": services.settings.timezone,
         "local_start": room.starts_at.astimezone(ZoneInfo(services.settings.timezone)),
         "ttl_hours": int(services.settings.invite_ttl_hours),
@@ -133,6 +136,7 @@ async def edit_room(
 ) -> Response:
     require(staff, Action.EDIT_ROOM)
     room = await lifecycle.get_room(db, room_id)
+    await require_room_access(db, staff, room.id, "edit the room")
     starts = _parse_start(starts_at, services.settings.timezone)
     problem = _form_problem(title, starts, languages)
     if problem is not None or starts is None:
@@ -151,19 +155,43 @@ async def issue_invite(
 ) -> Response:
     require(staff, Action.ISSUE_INVITE)
     room = await lifecycle.get_room(db, room_id)
+    await require_room_access(db, staff, room.id, "issue an invitation")
+    _link_base(request, services)  # no invitation that could not be linked to
     code = new_verification_code()
     hours = valid_hours or services.settings.invite_ttl_hours
     invite = await invites_repo.create_invite(
-        db, room=room, role=role, label=label, code_hash=hash_secret(code),
+        db, room=room, role=role, label=label, code_hash=await hash_secret_async(code),
         expires_at=utcnow() + timedelta(hours=hours), created_by=staff.id)
-    token = services.tokens.invite_token(InviteClaims(invite.id, room.id, role.value),
-                                         invite.expires_at)
-    base = services.settings.public_url or str(request.base_url)
-    request.session[FLASH_INVITE] = {
-        "link": f"{base.rstrip('/')}/join/{token}", "code": code, "role": role.value,
-        "label": invite.label,
-    }
+    request.session[FLASH_INVITE] = await invite_reveals.stash(
+        db, invite_id=invite.id, staff_id=staff.id, code=code)
     return RedirectResponse(f"/staff/rooms/{room.id}#new-invite", status_code=303)
+
+
+def _link_base(request: Request, services: ServicesDep) -> str:
+    """COUNSEL_PUBLIC_URL, or the request's own URL: its Host passed the allow-list
+    (TrustedHostMiddleware), unless the operator allowed every host ("*")."""
+    if services.settings.public_url:
+        return services.settings.public_url.rstrip("/")
+    if "*" in services.settings.trusted_hosts:
+        raise HttpError("Set COUNSEL_PUBLIC_URL: this server answers to any host name, so it "
+                        "cannot tell which address to put in invitation links.")
+    return str(request.base_url).rstrip("/")
+
+
+async def _revealed_invite(request: Request, db: DbDep, services: ServicesDep,
+                           staff: StaffUser) -> dict[str, str] | None:
+    """The invitation just issued (its link and code, shown this once), if any."""
+    reveal_id = request.session.pop(FLASH_INVITE, None)
+    if not isinstance(reveal_id, str):
+        return None
+    found = await invite_reveals.take(db, reveal_id, staff.id)
+    if found is None:
+        return None
+    invite, code = found
+    token = services.tokens.invite_token(
+        InviteClaims(invite.id, invite.room_id, invite.role.value), invite.expires_at)
+    return {"link": f"{_link_base(request, services)}/join/{token}", "code": code,
+            "role": invite.role.value, "label": invite.label}
 
 
 async def _transition(room: Room, target: RoomStatus, services: ServicesDep,
@@ -184,12 +212,14 @@ async def _transition(room: Room, target: RoomStatus, services: ServicesDep,
 @router.post("/staff/rooms/{room_id}/open", dependencies=[CsrfDep])
 async def open_room(room_id: str, db: DbDep, staff: StaffDep, services: ServicesDep) -> Response:
     require(staff, Action.OPEN_ROOM)
+    await require_room_access(db, staff, room_id, "open the room")
     return await _transition(await lifecycle.get_room(db, room_id), RoomStatus.OPEN, services, db)
 
 
 @router.post("/staff/rooms/{room_id}/end", dependencies=[CsrfDep])
 async def end_room(room_id: str, db: DbDep, staff: StaffDep, services: ServicesDep) -> Response:
     require(staff, Action.END_ROOM)
+    await require_room_access(db, staff, room_id, "end the room")
     return await _transition(await lifecycle.get_room(db, room_id), RoomStatus.ENDED, services, db)
 
 
@@ -198,6 +228,7 @@ async def auto_admit(room_id: str, db: DbDep, staff: StaffDep, services: Service
                      enabled: Annotated[bool, Form()] = False) -> Response:
     require(staff, Action.SET_AUTO_ADMIT)
     room = await lifecycle.get_room(db, room_id)
+    await require_room_access(db, staff, room.id, "set automatic admission")
     await lifecycle.set_auto_admit(db, room, enabled)
     admitted = await participants_repo.admit_all_waiting(db, room) if enabled else []
     await db.commit()
@@ -211,7 +242,7 @@ async def enter_room(request: Request, room_id: str, db: DbDep, services: Servic
                      staff: StaffDep) -> Response:
     require(staff, Action.ENTER_ROOM_AS_STAFF)
     room = await lifecycle.get_room(db, room_id)
-    await require_room_access(db, staff, room.id)
+    await require_room_access(db, staff, room.id, "enter the room")
     participant = await participants_repo.join_as_staff(
         db, room=room, staff=staff, language=services.settings.staff_language)
     remember_participation(request, room.id, participant.id)

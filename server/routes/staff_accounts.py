@@ -10,7 +10,8 @@ from fastapi.responses import RedirectResponse, Response
 from rooms import staff as staff_repo
 from rooms.errors import Conflict
 from rooms.models import StaffRole
-from server.auth.passwords import hash_secret, password_problem
+from rooms.names import InvalidName, normalize_name
+from server.auth.passwords import hash_secret_async, password_problem
 from server.deps import CsrfDep, DbDep, StaffDep, require
 from server.permissions import Action
 from server.templating import render
@@ -40,10 +41,12 @@ async def create_account(
     problem = password_problem(password) or (None if "@" in email else "Enter a valid email.")
     if problem is None:
         try:
-            await staff_repo.create_staff(db, email=email, display_name=display_name, role=role,
-                                          password_hash=hash_secret(password))
+            await staff_repo.create_staff(db, email=email, display_name=normalize_name(
+                display_name), role=role, password_hash=await hash_secret_async(password))
         except Conflict as exc:
             problem = exc.message
+        except InvalidName as exc:
+            problem = str(exc)
     if problem is not None:
         people = await staff_repo.list_staff(db)
         context = {"staff": staff, "people": people, "roles": list(StaffRole), "error": problem}

@@ -26,14 +26,16 @@ from server.transcript_export import FORMATS, TranscriptExport, attachment, buil
 router = APIRouter(tags=["transcripts"])
 AUDIT_PAGE_SIZE = 200
 AUDIT_LABELS = {AuditAction.VIEW_TRANSCRIPT.value: "viewed the transcript",
-                AuditAction.EXPORT_TRANSCRIPT.value: "exported the transcript"}
+                AuditAction.EXPORT_TRANSCRIPT.value: "exported the transcript",
+                AuditAction.ADMIN_ROOM_ACCESS.value: "entered a room not theirs",
+                AuditAction.ADD_COUNSELOR.value: "added a counselor"}
 
 
 async def _export(db: AsyncSession, staff: StaffUser, services: Services,
                   room_id: str) -> TranscriptExport:
     """The room's transcript, once the staff member may read this room's."""
     room = await lifecycle.get_room(db, room_id)
-    await require_room_access(db, staff, room.id)
+    await require_room_access(db, staff, room.id, "read the transcript")
     lines = await transcripts_repo.with_corrections(db, room.id)
     return build_export(room, lines, timezone=services.settings.timezone, exported_at=utcnow(),
                         exported_by=staff.display_name)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from rooms import lifecycle
 from rooms import participants as participants_repo
 from rooms.chat_writer import Post
-from rooms.errors import Conflict, DomainError
+from rooms.errors import Conflict, DomainError, NotAdmitted
 from rooms.models import Admission, ChatMessage, Participant, utcnow
 from server.corrections import CaptionCorrections, Correction
 from server.events import ADMITTED, HOSTS, to_participant
@@ -16,6 +16,7 @@ from server.permissions import Action, allowed
 from server.services import Services
 from server.ws import protocol as p
 from server.ws.connection import Connection
+from server.ws.ratelimit import TokenBucket
 from server.ws.rtc_actions import handle_interpret_channel, handle_rtc
 
 
@@ -79,9 +80,21 @@ async def handle(message: p.ClientMessage, ctx: Context) -> None:
         case p.CaptionsSync(limit=limit):
             await sync_captions(limit, ctx)
         case p.RtcOffer() | p.RtcAnswer() | p.RtcCandidate():
+            if isinstance(message, p.RtcOffer):
+                await still_admitted(ctx)
             await handle_rtc(message, ctx.services, ctx.connection)
         case p.InterpretChannel():
             await handle_interpret_channel(message, ctx.services, ctx.connection)
+
+
+async def still_admitted(ctx: Context) -> None:
+    """The database's word, not the socket's flag, before media is set up: a removal may not
+    have reached this socket yet."""
+    async with ctx.services.sessions() as session:
+        person = await participants_repo.get_participant(
+            session, ctx.room_id, ctx.connection.participant_id)
+    if person.admission is not Admission.ADMITTED:
+        raise NotAdmitted("you are not admitted to this session")
 
 
 async def send_chat(message: p.ChatSend, ctx: Context) -> None:
@@ -92,6 +105,12 @@ async def send_chat(message: p.ChatSend, ctx: Context) -> None:
     text = message.text.strip()
     if not text or len(text) > limit:
         raise p.ProtocolError("invalid_message", f"a chat message has 1 to {limit} characters",
+                              ref="chat.send")
+    settings = ctx.services.settings
+    bucket = ctx.services.hub.chat_bucket(ctx.connection.participant_id, lambda: TokenBucket(
+        settings.chat_rate_per_second, settings.chat_rate_burst))
+    if not bucket.take():
+        raise p.ProtocolError("rate_limited", "you are sending messages too fast: wait a moment",
                               ref="chat.send")
     stored = await ctx.services.chat.post(Post(
         room_id=ctx.room_id, sender_id=ctx.connection.participant_id,

@@ -32,6 +32,10 @@ CLOSE_TOO_SLOW = 4408
 FINAL_MESSAGES = {"lobby.denied", "participant.removed", "room.ended"}
 
 
+class _TooSlow(Exception):
+    """The client did not take a frame within the write deadline."""
+
+
 @dataclass(eq=False)
 class Connection:
     websocket: WebSocket
@@ -48,6 +52,9 @@ class Connection:
     every_translation: bool = False
     """Interpreters get every translation of each caption and chat message."""
     last_seq: int = 0
+    write_deadline: float = 10.0
+    """A frame the client has not taken within this many seconds (its TCP window closed: it
+    stopped reading) ends the socket (4408)."""
     _queue: asyncio.Queue[tuple[str, Any]] = field(init=False)
     overflowed: bool = field(default=False, init=False)
 
@@ -103,16 +110,28 @@ class Connection:
             self._put("sync", after_seq)
 
     def _put(self, kind: str, payload: Any) -> None:
+        if kind == "final":  # removed, denied or ended: nothing queued before it goes out
+            while not self._queue.empty():
+                self._queue.get_nowait()
         try:
             self._queue.put_nowait((kind, payload))
         except asyncio.QueueFull:
-            if not self.overflowed:
-                log.warning("participant %s reads too slowly; closing", self.participant_id)
             self.overflowed = True
 
     # ---- frames out (the writer task) ----
 
     async def run_writer(self) -> None:
+        try:
+            await self._write_all()
+        except _TooSlow:
+            self.overflowed = True
+        if self.overflowed:
+            log.warning("participant %s reads too slowly; closing", self.participant_id)
+            with contextlib.suppress(TimeoutError):  # a client that reads nothing: give up
+                await asyncio.wait_for(self._close(CLOSE_TOO_SLOW, "too many unread messages; "
+                                                   "reconnect to catch up"), 1.0)
+
+    async def _write_all(self) -> None:
         while not self.overflowed:
             kind, payload = await self._queue.get()
             if kind == "send":
@@ -127,7 +146,6 @@ class Connection:
                 await self._close(CLOSE_ENDED if payload["type"] == "room.ended" else
                                   CLOSE_REFUSED, payload.get("message", ""))
                 return
-        await self._close(CLOSE_TOO_SLOW, "too many unread messages; reconnect to catch up")
 
     async def _send_message(self, message: dict[str, Any]) -> None:
         if message["type"] != "chat.message":
@@ -156,7 +174,12 @@ class Connection:
         if self.websocket.application_state is WebSocketState.CONNECTED:
             message = for_reader(message, self.reading_language,
                                  every_language=self.every_translation)
-            await self.websocket.send_text(json.dumps(message, separators=(",", ":")))
+            text = json.dumps(message, separators=(",", ":"))
+            try:
+                async with asyncio.timeout(self.write_deadline):  # no task per frame
+                    await self.websocket.send_text(text)
+            except TimeoutError:
+                raise _TooSlow from None
 
     async def _close(self, code: int, reason: str) -> None:
         if self.websocket.application_state is WebSocketState.CONNECTED:

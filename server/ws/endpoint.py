@@ -30,6 +30,7 @@ router = APIRouter()
 
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_POLICY = 1008
+CLOSE_TOO_MANY = 4429
 MAX_STRIKES = 50
 LOBBY_MESSAGE = "Please wait: your counselor will let you in shortly."
 
@@ -46,14 +47,28 @@ async def room_socket(websocket: WebSocket, room_id: str, token: str = "",
                       after_seq: int = 0) -> None:
     services: Services = websocket.app.state.services
     await websocket.accept()
-    try:
-        connection = await _authenticate(services, websocket, room_id, token)
-    except Refused as refused:
-        await websocket.send_text(p.dump(refused.error))
-        await websocket.close(refused.close_code, refused.error.message[:120])
+    address = websocket.client.host if websocket.client else "unknown"
+    if not services.hub.address_opened(address, services.settings.ws_max_sockets_per_address):
+        await _refuse(services, websocket, Refused(
+            "too_many_connections", "too many connections from your network: try again later",
+            CLOSE_TOO_MANY))
         return
-    connection.last_seq = min(max(0, after_seq), p.MAX_SEQ)  # a number the database can take
-    await _serve(services, connection)
+    try:
+        try:
+            connection = await _authenticate(services, websocket, room_id, token)
+        except Refused as refused:
+            await _refuse(services, websocket, refused)
+            return
+        connection.last_seq = min(max(0, after_seq), p.MAX_SEQ)  # a number the database takes
+        await _serve(services, connection)
+    finally:
+        services.hub.address_closed(address)
+
+
+async def _refuse(services: Services, websocket: WebSocket, refused: Refused) -> None:
+    services.instruments.socket_error(refused.error.code)
+    await websocket.send_text(p.dump(refused.error))
+    await websocket.close(refused.close_code, refused.error.message[:120])
 
 
 async def _authenticate(services: Services, websocket: WebSocket, room_id: str,
@@ -83,6 +98,7 @@ async def _authenticate(services: Services, websocket: WebSocket, room_id: str,
         admitted=person.admission is Admission.ADMITTED,
         load_history=lambda after: _load_history(services, room_id, after),
         queue_size=services.settings.ws_send_queue,
+        write_deadline=services.settings.ws_write_deadline_s,
         rtc_config=lambda: rtc_config(services, person.id),
         reading_language=participants_repo.reading_language(person),
         every_translation=role is Role.INTERPRETER,
@@ -120,22 +136,44 @@ async def _load_history(services: Services, room_id: str,
 
 
 async def _serve(services: Services, connection: Connection) -> None:
+    limit = services.settings.ws_max_sockets_per_participant
+    if services.hub.sockets_of(connection.participant_id) >= limit:  # checked and attached
+        refused = p.Error(code="too_many_connections",  # with no await between
+                          message=f"at most {limit} connections at once: close another tab")
+        await connection.websocket.send_text(p.dump(refused))
+        await connection.websocket.close(CLOSE_TOO_MANY, refused.message)
+        await _disconnected(services, connection)
+        return
     await services.hub.attach(connection)
-    writer = asyncio.create_task(connection.run_writer(), name="ws-writer")
+    writer: asyncio.Task[None] | None = None
+    reader: asyncio.Task[None] | None = None
     try:
+        # a removal committed between the check in _authenticate and the attach above was
+        # published before this socket could hear it: look again, now that it hears everything,
+        # and write nothing before (a removal found here drops what was queued meanwhile)
+        await services.access.sweep(only=connection.participant_id)
+        writer = asyncio.create_task(connection.run_writer(), name="ws-writer")
         if connection.admitted:
             connection.resync()
             connection.send_rtc_config()
         else:
             connection.send(p.LobbyWaiting(message=LOBBY_MESSAGE))
         await services.events.people_changed(connection.room_id)
-        await _read(services, connection, writer)
+        reader = asyncio.create_task(_read(services, connection), name="ws-reader")
+        # the writer ends on a final message or a client too slow to read: then the reader is
+        # not waited for (a client that stopped reading may never send another frame)
+        await asyncio.wait({reader, writer}, return_when=asyncio.FIRST_COMPLETED)
     finally:
+        for task in (reader, writer):
+            if task is not None:
+                task.cancel()
         await close_media(services, connection)
         await services.hub.detach(connection)
-        writer.cancel()
-        with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect):
-            await writer
+        for task in (reader, writer):
+            if task is None:
+                continue
+            with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect):
+                await task
         await _disconnected(services, connection)
 
 
@@ -148,19 +186,20 @@ async def _disconnected(services: Services, connection: Connection) -> None:
         log.exception("could not record that %s left", connection.participant_id)
 
 
-async def _read(services: Services, connection: Connection, writer: asyncio.Task[None]) -> None:
+async def _read(services: Services, connection: Connection) -> None:
     settings = services.settings
     bucket = TokenBucket(settings.ws_rate_per_second, settings.ws_rate_burst)
     ctx = Context(services, connection)
     strikes = 0
     websocket = connection.websocket
-    while not writer.done():
+    while True:
         frame = await websocket.receive()
         if frame["type"] == "websocket.disconnect":
             return
         raw = frame.get("text") or frame.get("bytes") or b""
         if not bucket.take():
             strikes += 1
+            services.instruments.socket_error("rate_limited")
             connection.send(p.Error(code="rate_limited", message="slow down: too many messages"))
             if strikes > MAX_STRIKES:
                 await websocket.close(CLOSE_POLICY, "too many messages")
@@ -176,9 +215,12 @@ async def _dispatch(raw: str | bytes, ctx: Context) -> None:
         message = p.parse_client(raw, ctx.services.settings.ws_max_message_bytes)
         await handle(message, ctx)
     except p.ProtocolError as exc:
+        ctx.services.instruments.socket_error(exc.code)
         ctx.connection.send(p.Error(code=exc.code, message=exc.message, ref=exc.ref))
     except DomainError as exc:
+        ctx.services.instruments.socket_error(exc.code)
         ctx.connection.send(p.Error(code=exc.code, message=exc.message))
     except Exception:
         log.exception("room socket action failed")
+        ctx.services.instruments.socket_error("internal")
         ctx.connection.send(p.Error(code="internal", message="something went wrong; try again"))

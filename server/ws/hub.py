@@ -9,8 +9,9 @@ from typing import Any
 from pydantic import BaseModel
 
 from rooms.bus import EventBus, Handler
-from server.events import channel
+from server.events import channel, to_participant
 from server.ws.connection import Connection
+from server.ws.ratelimit import TokenBucket
 
 
 class RoomHub:
@@ -19,6 +20,9 @@ class RoomHub:
         self._rooms: dict[str, set[Connection]] = defaultdict(set)
         self._handlers: dict[str, Handler] = {}
         self._presence_listeners: list[Callable[[str], None]] = []
+        self._sockets: dict[str, int] = defaultdict(int)  # participant id -> sockets here
+        self._chat_buckets: dict[str, TokenBucket] = {}
+        self._addresses: dict[str, int] = defaultdict(int)  # client address -> open sockets
         bus.on_reconnect(self.resync_all)
 
     def on_presence(self, listener: Callable[[str], None]) -> None:
@@ -33,15 +37,21 @@ class RoomHub:
     async def attach(self, connection: Connection) -> None:
         conns = self._rooms[connection.room_id]
         conns.add(connection)
+        self._sockets[connection.participant_id] += 1
         if len(conns) == 1:
             room_id = connection.room_id
             await self._bus.subscribe(channel(room_id), self._handler(room_id))
 
     async def detach(self, connection: Connection) -> None:
         conns = self._rooms.get(connection.room_id)
-        if conns is None:
+        if conns is None or connection not in conns:
             return
         conns.discard(connection)
+        pid = connection.participant_id
+        self._sockets[pid] -= 1
+        if self._sockets[pid] <= 0:
+            del self._sockets[pid]
+            self._chat_buckets.pop(pid, None)
         if not conns:
             del self._rooms[connection.room_id]
             handler = self._handlers.pop(connection.room_id)
@@ -67,8 +77,49 @@ class RoomHub:
             for connection in conns:
                 connection.resync()
 
+    def address_opened(self, address: str, limit: int) -> bool:
+        """Count a socket from ``address`` (from its handshake to its end, authenticated or
+        not); False, counting nothing, when the address already holds ``limit``."""
+        if self._addresses[address] >= limit:
+            return False
+        self._addresses[address] += 1
+        return True
+
+    def address_closed(self, address: str) -> None:
+        self._addresses[address] -= 1
+        if self._addresses[address] <= 0:
+            del self._addresses[address]
+
+    def sockets_of(self, participant_id: str) -> int:
+        """How many sockets the participant holds on this node."""
+        return self._sockets.get(participant_id, 0)
+
+    def chat_bucket(self, participant_id: str, make: Callable[[], TokenBucket]) -> TokenBucket:
+        """The participant's chat allowance on this node, shared by all their sockets (kept
+        while they hold one)."""
+        bucket = self._chat_buckets.get(participant_id)
+        if bucket is None:
+            bucket = self._chat_buckets[participant_id] = make()
+        return bucket
+
+    def participant_ids(self) -> set[str]:
+        """Everyone with a socket on this node."""
+        return {c.participant_id for conns in self._rooms.values() for c in conns}
+
+    def deliver_local(self, participant_id: str, message: BaseModel) -> None:
+        """``message`` to this node's sockets of one participant (as if it came on the bus)."""
+        event = {"to": to_participant(participant_id), "msg": message.model_dump(mode="json")}
+        for conns in list(self._rooms.values()):
+            for connection in list(conns):
+                if connection.participant_id == participant_id:
+                    connection.deliver(event)
+
     def connection_count(self) -> int:
         return sum(len(c) for c in self._rooms.values())
+
+    def room_count(self) -> int:
+        """Rooms with a socket on this node."""
+        return len(self._rooms)
 
     async def close(self) -> None:
         for room_id in list(self._rooms):

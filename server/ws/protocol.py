@@ -464,6 +464,8 @@ def parse_client(raw: str | bytes, max_bytes: int) -> ClientMessage:
         data = json.loads(raw)
     except ValueError as exc:
         raise ProtocolError("bad_json", "the message is not valid JSON") from exc
+    except RecursionError as exc:  # [[[[...]]]] deeper than the parser goes
+        raise ProtocolError("bad_json", "the message is nested too deeply") from exc
     if not isinstance(data, dict) or not isinstance(data.get("type"), str):
         raise ProtocolError("invalid_message", "a message is a JSON object with a 'type'")
     if data.get("v", PROTOCOL_VERSION) != PROTOCOL_VERSION:

@@ -1,4 +1,5 @@
-"""A token bucket per socket: a steady rate with bursts, measured on the monotonic clock."""
+"""A token bucket (per socket for every frame, per participant for chat): a steady rate with
+bursts, measured on the monotonic clock."""
 
 from __future__ import annotations
 

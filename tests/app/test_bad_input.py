@@ -46,6 +46,9 @@ def test_malformed_frames_get_typed_errors_and_the_socket_lives_on(live: LiveSer
         "not_found")
     assert _error(socket, {"type": "chat.sync", "after_seq": 10**30})["code"] == (
         "invalid_message")
+    assert _error(socket, "[" * 8000 + "]" * 8000)["code"] == "bad_json"  # nested too deeply
+    assert _error(socket, '{"type": "ping", "nonce": ' + "[" * 5000 + "]" * 5000 + "}")[
+        "code"] == "bad_json"
     socket.send({"type": "ping", "nonce": "still-here"})
     socket.expect("pong", nonce="still-here")
 
@@ -139,6 +142,16 @@ def test_forms_without_csrf_are_refused(live: LiveServer) -> None:
     wrong = counselor.http.post("/staff/rooms", data={"title": "x", "csrf_token": "forged",
                                                      "starts_at": "2026-12-01T10:00"})
     assert wrong.status_code == 403
+
+
+def test_a_non_ascii_csrf_token_is_refused_not_a_500(live: LiveServer) -> None:
+    """Found by the HTTP fuzzer: `hmac.compare_digest` raised TypeError on non-ASCII text."""
+    counselor = staff_browser(live)
+    form = {"title": "x", "starts_at": "2026-12-01T10:00", "csrf_token": "jeton-é"}
+    assert counselor.http.post("/staff/rooms", data=form).status_code == 403
+    header = counselor.http.post("/staff/rooms", data={"title": "x"},
+                                 headers={"x-csrf-token": "jeton-é".encode()})
+    assert header.status_code == 403
 
 
 def test_wrong_codes_lock_the_invitation(live: LiveServer) -> None:

@@ -119,6 +119,7 @@ class FakeConnection:
 
     def __init__(self, room_id: str) -> None:
         self.room_id = room_id
+        self.participant_id = f"p-{id(self)}"
         self.sent: list[Any] = []
 
     def send(self, message: Any) -> None:

@@ -157,6 +157,86 @@ def view_audit_log(actor: Actor) -> bool:
     return response.status_code == 200 and 'id="audit-log"' in response.text
 
 
+COLLEAGUES: dict[LiveServer, tuple[str, str]] = {}  # per server: another counselor (email, id)
+OTHER_PASSWORD = "colleague-pass-1"
+
+
+def _colleague(actor: Actor) -> tuple[str, str]:
+    """A second counselor account (made once per server by the admin): its email and id."""
+    if actor.live not in COLLEAGUES:
+        email = f"colleague-{uuid.uuid4().hex[:6]}@example.org"
+        admin = staff_browser(actor.live, "admin")
+        admin.post_form("/staff/accounts", {"email": email, "display_name": "Counselor Lee",
+                                            "role": "counselor", "password": OTHER_PASSWORD})
+        page = actor.host.http.get(f"/staff/rooms/{actor.host.create_room()}").text
+        option = re.search(rf'<option value="(\w+)">Counselor Lee \({re.escape(email)}\)', page)
+        assert option, "the new counselor is not offered on the room page"
+        COLLEAGUES[actor.live] = (email, option.group(1))
+    return COLLEAGUES[actor.live]
+
+
+def add_counselor(actor: Actor) -> bool:
+    return _post(actor, f"/staff/rooms/{actor.room_id}/counselors",
+                 {"staff_id": _colleague(actor)[1]})
+
+
+def reach_any_room(actor: Actor) -> bool:
+    """Open the page of (and enter) a room someone else scheduled, without being added."""
+    colleague = Browser(actor.live.url)
+    colleague.login(_colleague(actor)[0], OTHER_PASSWORD)
+    room_id = colleague.create_room()
+    page = actor.browser.http.get(f"/staff/rooms/{room_id}", follow_redirects=False)
+    if page.status_code != 200 or 'id="room-status"' not in page.text:
+        return False
+    return _post(actor, f"/staff/rooms/{room_id}/enter", {})
+
+
+SMALL_FORM = ('{"title": "Training wish", "fields": [{"name": "wish", "type": "text", '
+              '"label": "Which training?", "required": true}]}')
+FORMS: dict[LiveServer, str] = {}  # per server: a form to send (made once by the admin)
+FORM_LINK = re.compile(r'id="form-link" readonly value="[^"]*(/f/[^"]+)"')
+
+
+def _form(actor: Actor) -> str:
+    if actor.live not in FORMS:
+        admin = staff_browser(actor.live, "admin")
+        made = admin.post_form("/staff/forms", {"slug": f"wish-{uuid.uuid4().hex[:6]}",
+                                                "definition": SMALL_FORM}, "/staff/forms/new")
+        FORMS[actor.live] = made.url.path.rsplit("/", 1)[1]
+    return FORMS[actor.live]
+
+
+def edit_forms(actor: Actor) -> bool:
+    return _post(actor, "/staff/forms", {"slug": f"form-{uuid.uuid4().hex[:6]}",
+                                         "definition": SMALL_FORM})
+
+
+def send_form_link(actor: Actor) -> bool:
+    return _post(actor, f"/staff/forms/{_form(actor)}/links", {"name": "Mai", "language": "vi"})
+
+
+def review_submissions(actor: Actor) -> bool:
+    response = actor.browser.http.get("/staff/submissions", follow_redirects=False)
+    return response.status_code == 200 and 'id="submissions"' in response.text
+
+
+def submit_form(actor: Actor) -> bool:
+    """The host sends a form link to the actor as a person in the room, who fills it in."""
+    form_id, me = _form(actor), actor.socket.seen[0]["you"]["id"]
+    token = actor.host.csrf(f"/staff/forms/{form_id}/send")
+    sent = actor.host.http.post(f"/staff/forms/{form_id}/links", data={
+        "csrf_token": token, "participant_id": me}, follow_redirects=False)
+    if sent.status_code == 403:
+        return False
+    assert sent.status_code == 303, sent.text[:300]
+    link = FORM_LINK.search(actor.host.http.get(f"/staff/forms/{form_id}/send").text)
+    assert link
+    answer = actor.browser.http.post(link.group(1), data={"wish": "Welding"},
+                                     headers={"accept": "application/json"})
+    assert answer.status_code == 201, answer.text[:300]
+    return True
+
+
 # ---- room actions: allowed means no `forbidden` error before the pong ----------------------
 
 

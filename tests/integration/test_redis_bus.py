@@ -6,8 +6,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from websockets.exceptions import ConnectionClosed
 
 from rooms import bus as bus_module
 from rooms.bus import RedisBus
@@ -57,11 +59,24 @@ def test_chat_and_presence_cross_nodes(nodes: tuple[LiveServer, LiveServer]) -> 
     host, guest, _ = _room_on_two_nodes(*nodes)
     host.until(lambda m: m["type"] == "presence" and len(m["participants"]) == 2)
     host.send({"type": "chat.send", "client_id": "a1", "text": "Hello from node A"})
-    got = guest.until(lambda m: m["type"] == "chat.message")
-    assert got["message"]["text"] == "Hello from node A"
+    assert _received(guest, "a1")["text"] == "Hello from node A"
     guest.send({"type": "chat.send", "client_id": "b1", "text": "Hello from node B"})
-    back = host.until(lambda m: m["type"] == "chat.message" and m["message"]["seq"] == 2)
-    assert back["message"]["text"] == "Hello from node B"
+    back = _received(host, "b1")
+    assert (back["seq"], back["text"]) == (2, "Hello from node B")
+
+
+def _received(socket: Socket, client_id: str) -> dict[str, Any]:
+    """The chat message with this client id, live or in a history (a socket whose history
+    was read after the message was stored gets it there, once: both are the protocol)."""
+    found: list[dict[str, Any]] = []
+
+    def arrived(m: dict[str, Any]) -> bool:
+        items = [m["message"]] if m["type"] == "chat.message" else (
+            m["messages"] if m["type"] == "chat.history" else [])
+        found.extend(x for x in items if x["client_id"] == client_id)
+        return bool(found)
+    socket.until(arrived)
+    return found[0]
 
 
 def test_redis_outage_loses_nothing(nodes: tuple[LiveServer, LiveServer],
@@ -130,3 +145,17 @@ async def test_events_dropped_while_redis_is_frozen_make_the_other_nodes_resync(
     finally:
         await sender.close()
         await receiver.close()
+
+
+def test_a_removal_made_while_redis_is_down_reaches_the_other_node(
+        nodes: tuple[LiveServer, LiveServer], redis: RedisServer) -> None:
+    host, guest, _ = _room_on_two_nodes(*nodes)
+    worker_id = guest.seen[0]["you"]["id"]
+    host.until(lambda m: m["type"] == "presence" and len(m["participants"]) == 2)
+    redis.stop()
+    host.send({"type": "participant.remove", "participant_id": worker_id})
+    removed = guest.expect("participant.removed", timeout=5)  # from node B's own check
+    assert removed["participant_id"] == worker_id
+    with pytest.raises(ConnectionClosed):
+        guest.ws.recv(timeout=5)
+    assert guest.ws.close_code == 4403

@@ -27,6 +27,7 @@ from aiortc.contrib.media import MediaPlayer
 from aiortc.mediastreams import MediaStreamError
 
 from media.rtc import (
+    IceConfig,
     MediaConfig,
     MediaEvent,
     PeerSession,
@@ -78,10 +79,15 @@ def media_files(tmp_path_factory: pytest.TempPathFactory) -> MediaFiles:
     return make_media_files(tmp_path_factory.mktemp("media"))
 
 
+LOOPBACK_ICE = IceConfig(host_addresses=("127.0.0.1",))
+"""The server's peers gather on loopback, so they also accept the clients' loopback candidates
+(the address policy refuses loopback otherwise)."""
+
+
 @pytest.fixture(autouse=True)
 def loopback() -> Iterator[None]:
     """aiortc gathers no loopback candidates by default: pin every peer here to 127.0.0.1."""
-    with use_host_addresses(["127.0.0.1"]):
+    with use_host_addresses(LOOPBACK_ICE.host_addresses):
         yield
 
 
@@ -108,7 +114,7 @@ class Room:
 
 @pytest.fixture
 def room_config() -> MediaConfig:
-    return MediaConfig(ice_timeout_s=10.0)
+    return MediaConfig(ice=LOOPBACK_ICE, ice_timeout_s=10.0)
 
 
 @pytest.fixture

@@ -8,13 +8,14 @@ import threading
 import pytest
 
 from media.rtc import DropReason, MediaConfig, PeerDropped, RouterCounts
+from tests.rtc.conftest import LOOPBACK_ICE
 
 ZERO = RouterCounts(peers=0, publications=0, forwarding_tracks=0, open_taps=0, tasks=0)
 
 
 @pytest.fixture
 def room_config() -> MediaConfig:
-    return MediaConfig(ice_timeout_s=1.0)
+    return MediaConfig(ice=LOOPBACK_ICE, ice_timeout_s=1.0)
 
 
 def _media_threads() -> set[str]:

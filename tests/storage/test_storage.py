@@ -11,9 +11,15 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from rooms import invites, lifecycle, participants, staff
+from rooms import form_models, invites, lifecycle, participants, staff
 from rooms.db import make_engine, make_sessionmaker
-from rooms.errors import Conflict, InvalidTransition, RoomEnded, RoomNotOpen
+from rooms.errors import (
+    Conflict,
+    InvalidTransition,
+    InviteClaimed,
+    RoomEnded,
+    RoomNotOpen,
+)
 from rooms.migrate import downgrade, upgrade
 from rooms.models import Admission, Base, Room, RoomRole, RoomStatus, StaffRole, StaffUser, utcnow
 
@@ -50,6 +56,7 @@ async def _room(sessions: async_sessionmaker[AsyncSession], user: StaffUser,
 async def test_schema_matches_models_after_migrations(engine: AsyncEngine) -> None:
     def diff(connection: object) -> list[object]:
         context = MigrationContext.configure(connection, opts={"compare_type": True})  # type: ignore[arg-type]
+        assert form_models.Base is Base  # the forms' tables are in the metadata compared
         return list(compare_metadata(context, Base.metadata))
 
     async with engine.connect() as connection:
@@ -106,8 +113,27 @@ async def test_invites_expire_and_lock_after_failed_codes(
             await invites.create_invite(s, room=room, role=RoomRole.HOST, label="", code_hash="h",
                                         expires_at=utcnow() + timedelta(1), created_by=user.id)
         assert invites.invite_usable(invite) and not invites.invite_usable(expired)
-        left = [await invites.record_failed_attempt(s, invite) for _ in range(5)]
-        assert left == [4, 3, 2, 1, 0] and not invites.invite_usable(invite)
+        left = [await invites.reserve_attempt(s, invite.id) for _ in range(6)]
+        await s.refresh(invite)
+        assert left == [4, 3, 2, 1, 0, None] and not invites.invite_usable(invite)
+
+
+async def test_parallel_code_attempts_stop_at_the_lock(
+        sessions: async_sessionmaker[AsyncSession]) -> None:
+    """40 attempts reserved at once, each in its own transaction: exactly five get one."""
+    user = await _counselor(sessions)
+    room = await _room(sessions, user)
+    async with sessions() as s, s.begin():
+        invite = await invites.create_invite(s, room=room, role=RoomRole.WORKER, label="",
+                                             code_hash="h", expires_at=utcnow() + timedelta(1),
+                                             created_by=user.id)
+
+    async def attempt() -> int | None:
+        async with sessions() as s, s.begin():
+            return await invites.reserve_attempt(s, invite.id)
+
+    left = await asyncio.gather(*(attempt() for _ in range(40)))
+    assert sorted(x for x in left if x is not None) == [0, 1, 2, 3, 4]
 
 
 async def test_lobby_admission(sessions: async_sessionmaker[AsyncSession]) -> None:
@@ -122,9 +148,9 @@ async def test_lobby_admission(sessions: async_sessionmaker[AsyncSession]) -> No
         assert (worker.admission, worker.display_name) == (Admission.WAITING, "Mai")
         with pytest.raises(RoomNotOpen):
             await participants.admit(s, scheduled, worker)
-        again = await participants.join_with_invite(s, room=scheduled, invite=invite,
-                                                    display_name="Mai T.", language="vi")
-        assert again.id == worker.id, "one invite, one participant"
+        with pytest.raises(InviteClaimed):  # one invite, one participant
+            await participants.join_with_invite(s, room=scheduled, invite=invite,
+                                                display_name="Mai T.", language="vi")
         await lifecycle.transition(s, scheduled, RoomStatus.OPEN)
         await participants.admit(s, scheduled, worker)
         with pytest.raises(Conflict):
