@@ -157,6 +157,10 @@ class Settings(BaseSettings):
         default=2.0, gt=0, description="Chat messages per second per participant, all of "
                                        "their sockets together (refused: rate_limited).")
     chat_rate_burst: int = Field(default=10, ge=1)
+    chat_rate_per_address_per_second: float = Field(
+        default=20.0, gt=0, description="Chat messages per second from one client address, "
+                                        "everyone there together.")
+    chat_rate_per_address_burst: int = Field(default=50, ge=1)
     http_head_timeout_s: float = Field(
         default=10.0, gt=0, description="A request's line and headers must arrive within this "
                                         "many seconds (against slowloris).")

@@ -106,10 +106,12 @@ async def send_chat(message: p.ChatSend, ctx: Context) -> None:
     if not text or len(text) > limit:
         raise p.ProtocolError("invalid_message", f"a chat message has 1 to {limit} characters",
                               ref="chat.send")
-    settings = ctx.services.settings
-    bucket = ctx.services.hub.chat_bucket(ctx.connection.participant_id, lambda: TokenBucket(
+    settings, hub = ctx.services.settings, ctx.services.hub
+    mine = hub.chat_bucket(ctx.connection.participant_id, lambda: TokenBucket(
         settings.chat_rate_per_second, settings.chat_rate_burst))
-    if not bucket.take():
+    network = hub.address_chat_bucket(ctx.connection.address, lambda: TokenBucket(
+        settings.chat_rate_per_address_per_second, settings.chat_rate_per_address_burst))
+    if not mine.take() or not network.take():
         raise p.ProtocolError("rate_limited", "you are sending messages too fast: wait a moment",
                               ref="chat.send")
     stored = await ctx.services.chat.post(Post(

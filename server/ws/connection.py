@@ -47,6 +47,8 @@ class Connection:
     queue_size: int = 512
     rtc_config: Callable[[], BaseModel] | None = None
     """The `rtc.config` message for this participant, sent whenever they are admitted."""
+    address: str = ""
+    """The client's address (the TCP peer, or what a trusted proxy says)."""
     reading_language: str = ""
     """Captions and chat reach this client translated into this language."""
     every_translation: bool = False

@@ -60,6 +60,7 @@ async def room_socket(websocket: WebSocket, room_id: str, token: str = "",
             await _refuse(services, websocket, refused)
             return
         connection.last_seq = min(max(0, after_seq), p.MAX_SEQ)  # a number the database takes
+        connection.address = address
         await _serve(services, connection)
     finally:
         services.hub.address_closed(address)

@@ -89,6 +89,7 @@ class RoomHub:
         self._addresses[address] -= 1
         if self._addresses[address] <= 0:
             del self._addresses[address]
+            self._chat_buckets.pop(_address_key(address), None)
 
     def sockets_of(self, participant_id: str) -> int:
         """How many sockets the participant holds on this node."""
@@ -97,9 +98,17 @@ class RoomHub:
     def chat_bucket(self, participant_id: str, make: Callable[[], TokenBucket]) -> TokenBucket:
         """The participant's chat allowance on this node, shared by all their sockets (kept
         while they hold one)."""
-        bucket = self._chat_buckets.get(participant_id)
+        return self._bucket(participant_id, make)
+
+    def address_chat_bucket(self, address: str, make: Callable[[], TokenBucket]) -> TokenBucket:
+        """The chat allowance of everyone at one client address on this node (kept while the
+        address holds a socket)."""
+        return self._bucket(_address_key(address), make)
+
+    def _bucket(self, key: str, make: Callable[[], TokenBucket]) -> TokenBucket:
+        bucket = self._chat_buckets.get(key)
         if bucket is None:
-            bucket = self._chat_buckets[participant_id] = make()
+            bucket = self._chat_buckets[key] = make()
         return bucket
 
     def participant_ids(self) -> set[str]:
@@ -125,3 +134,7 @@ class RoomHub:
         for room_id in list(self._rooms):
             for connection in list(self._rooms[room_id]):
                 await self.detach(connection)
+
+
+def _address_key(address: str) -> str:
+    return f"address:{address}"

@@ -235,3 +235,30 @@ def test_one_address_gets_a_bounded_number_of_sockets(impatient: LiveServer) -> 
     assert first["type"] == "welcome"
     host.send({"type": "ping", "nonce": "host-fine"})
     host.expect("pong", nonce="host-fine")
+
+
+@pytest.fixture(scope="module")
+def crowded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """A live server that lets one address send 1 chat message a second, bursts of 6."""
+    url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('crowded') / 'counsel.db'}"
+    upgrade(url)
+    seed_staff(url)
+    server = LiveServer(app_settings(url, chat_rate_per_address_per_second=1.0,
+                                     chat_rate_per_address_burst=6)).start()
+    yield server
+    server.stop()
+
+
+def test_many_participants_at_one_address_share_its_chat_allowance(crowded: LiveServer) -> None:
+    host, room_id, token, _ = _room_with_admitted_worker(crowded)
+    worker = Socket(crowded.url, room_id, token)
+    worker.expect("chat.history")
+    began = time.monotonic()
+    for k in range(4):  # within each participant's own burst, over the address's together
+        host.send({"type": "chat.send", "client_id": f"h{k}", "text": "from the host"})
+        worker.send({"type": "chat.send", "client_id": f"w{k}", "text": "from the worker"})
+    replies = _replies(host, 4) + _replies(worker, 4)
+    elapsed = time.monotonic() - began
+    stored = sum(1 for m in replies if m["type"] == "chat.ack")
+    assert stored <= 6 + elapsed * 1.0 + 1
+    assert sum(1 for m in replies if m.get("code") == "rate_limited") == 8 - stored
