@@ -151,7 +151,8 @@ def impatient(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     seed_staff(url)
     server = LiveServer(app_settings(url, ws_write_deadline_s=2.0, ws_rate_per_second=1000,
                                      ws_rate_burst=1000, chat_rate_per_second=1000,
-                                     chat_rate_burst=1000, http_head_timeout_s=1.0,
+                                     chat_rate_burst=1000, chat_rate_per_address_per_second=1000,
+                                     chat_rate_per_address_burst=1000, http_head_timeout_s=1.0,
                                      ws_max_sockets_per_address=6)).start()
     yield server
     server.stop()

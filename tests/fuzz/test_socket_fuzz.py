@@ -58,7 +58,9 @@ def fuzz_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     seed_staff(url)
     server = LiveServer(app_settings(
         url, ws_rate_per_second=LIMITLESS, ws_rate_burst=LIMITLESS,
-        chat_rate_per_second=LIMITLESS, chat_rate_burst=LIMITLESS, captions_enabled=False,
+        chat_rate_per_second=LIMITLESS, chat_rate_burst=LIMITLESS,
+        chat_rate_per_address_per_second=LIMITLESS, chat_rate_per_address_burst=LIMITLESS,
+        captions_enabled=False,
         join_limit_per_address=f"{LIMITLESS} per minute",
         login_limit_per_address=f"{LIMITLESS} per minute",
         login_limit_per_account=f"{LIMITLESS} per minute")).start()
