@@ -12,21 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from rooms import chat, invites, lifecycle, participants, staff
 from rooms.chat_writer import ChatWriter, Post, StoredMessage, open_chat_writer
-from rooms.db import make_engine, make_sessionmaker
+from rooms.db import make_engine
 from rooms.errors import NotAdmitted, NotFound, RoomEnded
 from rooms.models import Participant, Room, RoomRole, RoomStatus, StaffRole, utcnow
-
-
-@pytest.fixture
-async def engine(db_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = make_engine(db_url)
-    yield engine
-    await engine.dispose()
-
-
-@pytest.fixture
-def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return make_sessionmaker(engine)
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
@@ -12,7 +11,6 @@ from alembic.migration import MigrationContext
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from rooms import form_models, invites, lifecycle, participants, staff
-from rooms.db import make_engine, make_sessionmaker
 from rooms.errors import (
     Conflict,
     InvalidTransition,
@@ -22,18 +20,6 @@ from rooms.errors import (
 )
 from rooms.migrate import downgrade, upgrade
 from rooms.models import Admission, Base, Room, RoomRole, RoomStatus, StaffRole, StaffUser, utcnow
-
-
-@pytest.fixture
-async def engine(db_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = make_engine(db_url)
-    yield engine
-    await engine.dispose()
-
-
-@pytest.fixture
-def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return make_sessionmaker(engine)
 
 
 async def _counselor(sessions: async_sessionmaker[AsyncSession]) -> StaffUser:
