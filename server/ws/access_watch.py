@@ -19,7 +19,9 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from rooms.models import Admission, Participant, Room, RoomStatus
+from server.events import to_participant
 from server.ws import protocol as p
+from server.ws.connection import Connection
 from server.ws.hub import RoomHub
 
 log = logging.getLogger(__name__)
@@ -52,6 +54,21 @@ class AccessWatch:
                 await self.sweep()
             except Exception:  # the database is away: try again at the next sweep
                 log.exception("could not check who may stay connected")
+
+    async def check_new(self, connection: Connection) -> None:
+        """A socket that has just started to hear its room: what changed between its
+        authentication and now was published before it could hear it. Shut out if it was
+        removed, denied or the room ended; told it was admitted if it was admitted meanwhile."""
+        if await self.sweep(only=connection.participant_id) or connection.admitted:
+            return
+        async with self._sessions() as session:
+            admission = (await session.execute(
+                select(Participant.admission).where(
+                    Participant.id == connection.participant_id))).scalar_one_or_none()
+        if admission is Admission.ADMITTED:
+            pid = connection.participant_id
+            connection.deliver({"to": to_participant(pid), "msg": p.LobbyAdmitted(
+                participant_id=pid).model_dump(mode="json")})
 
     async def sweep(self, only: str | None = None) -> int:
         """Close the sockets of this node (``only``: of that participant) that may no longer be

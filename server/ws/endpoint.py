@@ -149,10 +149,11 @@ async def _serve(services: Services, connection: Connection) -> None:
     writer: asyncio.Task[None] | None = None
     reader: asyncio.Task[None] | None = None
     try:
-        # a removal committed between the check in _authenticate and the attach above was
-        # published before this socket could hear it: look again, now that it hears everything,
-        # and write nothing before (a removal found here drops what was queued meanwhile)
-        await services.access.sweep(only=connection.participant_id)
+        # a removal or an admission committed between the check in _authenticate and the
+        # attach above was published before this socket could hear it: look again, now that it
+        # hears everything, and write nothing before (a removal found here drops what was
+        # queued meanwhile)
+        await services.access.check_new(connection)
         writer = asyncio.create_task(connection.run_writer(), name="ws-writer")
         if connection.admitted:
             connection.resync()

@@ -144,14 +144,31 @@
     document.querySelector(".room-head .status-line").append(link);
   }
 
+  // Each waiting person keeps their list item (and its buttons) across updates: a list rebuilt on
+  // every update swallowed a click that landed while it was rebuilt, and lost the keyboard focus.
   function renderWaiting(waiting) {
     $("waiting-count").textContent = String(waiting.length);
-    $("waiting").replaceChildren(...waiting.map(waitingItem));
+    const list = $("waiting");
+    const kept = new Map([...list.children].map((li) => [li.dataset.participantId, li]));
+    const items = waiting.map((p) => {
+      const item = kept.get(p.id) || waitingItem(p);
+      item.querySelector(".waiting-who").textContent = waitingLabel(p);
+      return item;
+    });
+    [...list.children].forEach((li) => { if (!items.includes(li)) li.remove(); });
+    items.forEach((item, index) => {
+      if (list.children[index] !== item) list.insertBefore(item, list.children[index] || null);
+    });
+  }
+
+  function waitingLabel(p) {
+    return `${p.name} (${p.role}, ${p.language || "?"})${p.online ? "" : " — offline"}`;
   }
 
   function waitingItem(p) {
     const item = el("li", undefined, "waiting-person");
-    item.append(el("span", `${p.name} (${p.role}, ${p.language || "?"})${p.online ? "" : " — offline"}`));
+    item.dataset.participantId = p.id;
+    item.append(el("span", waitingLabel(p), "waiting-who"));
     const admit = el("button", "Admit", "small");
     admit.type = "button";
     admit.setAttribute("aria-label", `Admit ${p.name}`);
