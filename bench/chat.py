@@ -35,12 +35,12 @@ import random
 import tempfile
 import time
 from collections import Counter
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import _repo  # noqa: F401 - before the project's imports: see bench/_repo.py
+from _database import database
 from _seed import seed_rooms
 from _serve import HOST, Server
 from pydantic import SecretStr
@@ -221,30 +221,8 @@ def rate_limit(rate: float) -> tuple[float, int, bool]:
     return math.ceil(rate * 2), max(burst, math.ceil(rate * 4)), True
 
 
-@contextlib.asynccontextmanager
-async def database(args: argparse.Namespace, workdir: Path) -> AsyncIterator[str]:
-    """A fresh SQLite file, or a fresh database on the PostgreSQL server ``--postgres-url``
-    (dropped afterwards)."""
-    if not args.postgres_url:
-        yield f"sqlite+aiosqlite:///{workdir / 'counsel.db'}"
-        return
-    import asyncpg
-
-    name = f"counsel_bench_{os.urandom(6).hex()}"
-    admin_url = args.postgres_url.replace("postgresql+asyncpg://", "postgresql://")
-    admin = await asyncpg.connect(admin_url)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        try:
-            yield args.postgres_url.rsplit("/", 1)[0] + f"/{name}"
-        finally:
-            await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
-
-
 async def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
-    async with database(args, workdir) as db_url:
+    async with database(args.postgres_url, workdir) as db_url:
         return await run_on(args, workdir, db_url)
 
 

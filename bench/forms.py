@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import hashlib
 import json
 import math
@@ -35,12 +34,12 @@ import re
 import tempfile
 import time
 from collections import Counter
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import _repo  # noqa: F401 - before the project's imports: see bench/_repo.py
 import httpx
+from _database import database
 from _forms_seed import FormWorker, seed_workers, stored
 from _serve import HOST, Server
 from pydantic import SecretStr
@@ -91,28 +90,8 @@ def ms(seconds: float) -> float | None:
     return None if math.isnan(seconds) else round(seconds * 1000, 2)
 
 
-@contextlib.asynccontextmanager
-async def database(args: argparse.Namespace, workdir: Path) -> AsyncIterator[str]:
-    if not args.postgres_url:
-        yield f"sqlite+aiosqlite:///{workdir / 'counsel.db'}"
-        return
-    import asyncpg
-
-    name = f"counsel_bench_{os.urandom(6).hex()}"
-    admin = await asyncpg.connect(args.postgres_url.replace("postgresql+asyncpg://",
-                                                            "postgresql://"))
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        try:
-            yield args.postgres_url.rsplit("/", 1)[0] + f"/{name}"
-        finally:
-            await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
-
-
 async def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
-    async with database(args, workdir) as db_url:
+    async with database(args.postgres_url, workdir) as db_url:
         return await run_on(args, workdir, db_url)
 
 
