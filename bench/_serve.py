@@ -25,6 +25,15 @@ def free_port() -> int:
         return port
 
 
+def rss_bytes(pid: int) -> int:
+    """Resident memory of a process, from /proc/<pid>/status."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    raise RuntimeError(f"no VmRSS for process {pid}")
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU of a process (all its threads), from /proc/<pid>/stat."""
     with open(f"/proc/{pid}/stat") as f:
@@ -35,8 +44,9 @@ def cpu_seconds(pid: int) -> float:
 class Server:
     """The server with `env` (COUNSEL_* settings), its output in `workdir/server.log`."""
 
-    def __init__(self, env: dict[str, str], workdir: Path, stop_grace_s: float = 15.0) -> None:
-        self.port = free_port()
+    def __init__(self, env: dict[str, str], workdir: Path, stop_grace_s: float = 15.0,
+                 port: int | None = None) -> None:
+        self.port = port or free_port()
         self.log_path = workdir / "server.log"
         self._stop_grace_s = stop_grace_s
         self._log = self.log_path.open("wb")
@@ -66,6 +76,9 @@ class Server:
 
     def cpu(self) -> float:
         return cpu_seconds(self.process.pid)
+
+    def rss(self) -> int:
+        return rss_bytes(self.process.pid)
 
     def log_tail(self, lines: int = 30) -> str:
         self._log.flush()

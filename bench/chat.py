@@ -1,6 +1,7 @@
 """Chat delivery latency on one node, over the real path: server, sockets, database, hub.
 
     python bench/chat.py --json                      # 200 clients in 100 rooms, 20 messages each
+    python bench/chat.py --json --sockets 1000       # 1,000 clients in 500 rooms, 200 messages/s
     python bench/chat.py --clients 40 --rooms 20 --messages 5
     python bench/chat.py --json --postgres-url postgresql+asyncpg://postgres@127.0.0.1/postgres
 
@@ -20,6 +21,14 @@ with that `client_id` reaching each OTHER participant of the room (a message tha
 through a gap-filling `chat.history` counts too, and is counted separately). A delivery that has
 not arrived `--deadline` seconds after the last send is lost. One JSON object goes to stdout with
 --json, a readable summary otherwise. The server is stopped on exit, whatever happens.
+
+Unless given, the rooms hold two clients each and the clients together send 200 messages per
+second for about 20 seconds (`--sockets N`, the same as `--clients N`, keeps that load on more
+sockets). The server's CPU per message is its CPU time over the sending phase divided by the
+messages sent (also given above what it spends idle: the clients stay silent for `--idle`
+seconds first, while its periodic sweeps and pings run); its memory per socket is the growth
+of its resident memory (/proc) from before the first client connects to after the last one is
+in, divided by the clients.
 """
 
 from __future__ import annotations
@@ -31,172 +40,26 @@ import json
 import math
 import os
 import platform
-import random
 import tempfile
 import time
-from collections import Counter
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import _repo  # noqa: F401 - before the project's imports: see bench/_repo.py
+from _chat_clients import Client, Tally, seed
 from _database import database
-from _seed import seed_rooms
 from _serve import HOST, Server
 from pydantic import SecretStr
-from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed
 
 from rooms.migrate import upgrade
 from server.settings import Settings
 
-# ---- set-up -----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Seat:
-    index: int
-    room_index: int
-    room_id: str
-    participant_id: str
-    role: str
-    token: str
-
-
-async def seed(settings: Settings, rooms: int, per_room: int) -> list[Seat]:
-    """One counselor; `rooms` open auto-admit rooms with the counselor and invited workers."""
-    seats: list[Seat] = []
-    for r, room in enumerate(await seed_rooms(settings, rooms=rooms, workers=per_room - 1,
-                                              title="Bench room")):
-        for member in (room.host, *room.workers):
-            seats.append(Seat(len(seats), r, room.room_id, member.participant_id, member.role,
-                              member.token))
-    return seats
-
-
-# ---- clients ----------------------------------------------------------------------------------
-
-
-@dataclass
-class Sent:
-    at: float
-    sender: str
-    waiting_for: set[str]
-
-
-@dataclass
-class Tally:
-    sent: dict[str, Sent] = field(default_factory=dict)
-    latencies: list[float] = field(default_factory=list)
-    ack_latencies: list[float] = field(default_factory=list)
-    via_history: int = 0
-    duplicates: int = 0
-    errors: Counter[str] = field(default_factory=Counter)
-    closes: Counter[str] = field(default_factory=Counter)
-    outstanding: int = 0
-    sending: bool = True
-    all_in: asyncio.Event = field(default_factory=asyncio.Event)
-
-    def expect(self, client_id: str, sender: str, peers: set[str]) -> None:
-        self.sent[client_id] = Sent(time.perf_counter(), sender, set(peers))
-        self.outstanding += len(peers)
-
-    def received(self, item: dict[str, Any], receiver: str, now: float, history: bool) -> None:
-        record = self.sent.get(item["client_id"])
-        if record is None or item["sender_id"] != record.sender:
-            return
-        if receiver not in record.waiting_for:
-            self.duplicates += 1
-            return
-        record.waiting_for.discard(receiver)
-        self.latencies.append(now - record.at)
-        self.via_history += history
-        self.outstanding -= 1
-        self.check()
-
-    def check(self) -> None:
-        if not self.sending and self.outstanding == 0:
-            self.all_in.set()
-
-
-class Client:
-    def __init__(self, seat: Seat, peers: set[str], url: str, tally: Tally) -> None:
-        self.seat = seat
-        self.peers = peers
-        self.url = f"{url}/ws/rooms/{seat.room_id}?token={seat.token}"
-        self.tally = tally
-        self.ready = asyncio.Event()
-        self.ws: ClientConnection | None = None
-        self.reader: asyncio.Task[None] | None = None
-
-    async def open(self) -> None:
-        self.ws = await connect(self.url, open_timeout=30, max_size=4 << 20, max_queue=None,
-                                ping_interval=None, compression=None)
-        self.reader = asyncio.create_task(self._read())
-        await self.ready.wait()
-
-    async def _read(self) -> None:
-        assert self.ws is not None
-        me = self.seat.participant_id
-        welcomed = False
-        try:
-            async for raw in self.ws:
-                now = time.perf_counter()
-                message = json.loads(raw)
-                kind = message["type"]
-                if kind == "chat.message":
-                    if message["message"]["sender_id"] != me:
-                        self.tally.received(message["message"], me, now, history=False)
-                elif kind == "chat.history":
-                    for item in message["messages"]:
-                        if item["sender_id"] != me:
-                            self.tally.received(item, me, now, history=True)
-                    if welcomed and message["complete"]:
-                        self.ready.set()
-                elif kind == "chat.ack":
-                    sent = self.tally.sent.get(message["client_id"])
-                    if sent is not None:
-                        self.tally.ack_latencies.append(now - sent.at)
-                elif kind == "welcome":
-                    welcomed = True
-                elif kind == "error":
-                    self.tally.errors[message["code"]] += 1
-        except ConnectionClosed:
-            pass
-        finally:
-            code = self.ws.close_code
-            if code not in (None, 1000):
-                self.tally.closes[str(code)] += 1
-            self.ready.set()
-
-    async def chat(self, messages: int, rate: float, start: float) -> None:
-        assert self.ws is not None
-        interval = 1.0 / rate
-        rng = random.Random(self.seat.index)
-        due = start + rng.uniform(0, interval)
-        for n in range(messages):
-            await asyncio.sleep(max(0.0, due - time.perf_counter()))
-            client_id = f"bench-{self.seat.index}-{n}"
-            frame = json.dumps({"type": "chat.send", "client_id": client_id,
-                                "text": f"message {n} from seat {self.seat.index}"})
-            self.tally.expect(client_id, self.seat.participant_id, self.peers)
-            try:
-                await self.ws.send(frame)
-            except ConnectionClosed:
-                return
-            due += interval * rng.uniform(0.5, 1.5)
-
-    async def close(self) -> None:
-        if self.ws is not None:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(self.ws.close(), 5)
-        if self.reader is not None:
-            self.reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self.reader
-
-
 # ---- the run ----------------------------------------------------------------------------------
+
+TOTAL_RATE = 200.0
+"""Messages per second from all clients together, unless --rate says otherwise."""
+SEND_SECONDS = 20.0
+"""About how long the clients send, unless --messages says otherwise."""
 
 
 def percentile(sorted_values: list[float], q: float) -> float:
@@ -262,6 +125,7 @@ async def run_on(args: argparse.Namespace, workdir: Path, db_url: str) -> dict[s
             members.setdefault(seat.room_id, set()).add(seat.participant_id)
         clients = [Client(s, members[s.room_id] - {s.participant_id}, url, tally) for s in seats]
 
+        rss_before = server.rss()
         connect_started = time.perf_counter()
         gate = asyncio.Semaphore(32)
 
@@ -273,6 +137,10 @@ async def run_on(args: argparse.Namespace, workdir: Path, db_url: str) -> dict[s
                                args.connect_timeout)
         connect_s = time.perf_counter() - connect_started
         await asyncio.sleep(0.5)  # let the presence updates of the last joins settle
+        rss_connected = server.rss()
+        idle_cpu, idle_started = server.cpu(), time.perf_counter()
+        await asyncio.sleep(args.idle)  # what the node spends with nobody chatting
+        idle_pct = 100 * (server.cpu() - idle_cpu) / (time.perf_counter() - idle_started)
 
         cpu_before, bench_cpu_before = server.cpu(), time.process_time()
         started = time.perf_counter()
@@ -322,6 +190,13 @@ async def run_on(args: argparse.Namespace, workdir: Path, db_url: str) -> dict[s
         "deadline_s": args.deadline,
         "server_cpu_s": round(server_cpu, 2),
         "server_cpu_pct": round(100 * server_cpu / duration, 1),
+        "server_cpu_ms_per_message": round(1000 * server_cpu / max(1, len(tally.sent)), 3),
+        "server_idle_cpu_pct": round(idle_pct, 2),
+        "server_cpu_ms_per_message_above_idle": round(
+            1000 * (server_cpu - idle_pct / 100 * duration) / max(1, len(tally.sent)), 3),
+        "server_rss_mib": {"before_connect": round(rss_before / 2**20, 1),
+                           "connected": round(rss_connected / 2**20, 1)},
+        "memory_per_socket_kib": round((rss_connected - rss_before) / 1024 / len(clients), 1),
         "bench_cpu_s": round(bench_cpu, 2),
         "rate_limit": {"per_second": per_second, "burst": burst, "raised": raised,
                        "chat_allowances_lifted": True},
@@ -343,7 +218,13 @@ def summary(r: dict[str, Any]) -> str:
         f"max {r['max_ms']} ms, mean {r['mean_ms']} ms",
         f"ack latency: p50 {r['ack_p50_ms']} ms, p99 {r['ack_p99_ms']} ms",
         f"server CPU {r['server_cpu_s']} s over {r['duration_s']} s ({r['server_cpu_pct']} %), "
+        f"{r['server_cpu_ms_per_message']} ms per message "
+        f"({r['server_cpu_ms_per_message_above_idle']} above its idle "
+        f"{r['server_idle_cpu_pct']} %); "
         f"benchmark CPU {r['bench_cpu_s']} s, {r['cpus']} CPUs",
+        f"server memory {r['server_rss_mib']['before_connect']} MiB before the clients, "
+        f"{r['server_rss_mib']['connected']} MiB with them: "
+        f"{r['memory_per_socket_kib']} KiB per socket",
         f"connect {r['connect_s']} s; errors {r['errors'] or 'none'}; abnormal closes "
         f"{r['abnormal_closes'] or 'none'}; rate limit {r['rate_limit']['per_second']}/s burst "
         f"{r['rate_limit']['burst']}{' (raised)' if r['rate_limit']['raised'] else ''}",
@@ -352,13 +233,20 @@ def summary(r: dict[str, Any]) -> str:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--clients", type=int, default=200, help="sockets in all (default 200)")
-    parser.add_argument("--rooms", type=int, default=100, help="rooms (default 100)")
-    parser.add_argument("--messages", type=int, default=20, help="messages per client")
-    parser.add_argument("--rate", type=float, default=1.0,
-                        help="messages per second per client, jittered ±50%% (default 1)")
+    parser.add_argument("--clients", "--sockets", type=int, default=200,
+                        help="sockets in all (default 200)")
+    parser.add_argument("--rooms", type=int, default=None,
+                        help="rooms (default: two clients in each)")
+    parser.add_argument("--messages", type=int, default=None,
+                        help="messages per client (default: about 20 seconds of them)")
+    parser.add_argument("--rate", type=float, default=None,
+                        help="messages per second per client, jittered ±50%% (default: "
+                             f"{TOTAL_RATE:.0f} per second from all clients together)")
     parser.add_argument("--deadline", type=float, default=10.0,
                         help="seconds after the last send before a delivery counts as lost")
+    parser.add_argument("--idle", type=float, default=5.0,
+                        help="seconds the connected clients stay silent first, to measure the "
+                             "server's CPU with nobody chatting (its sweeps and pings)")
     parser.add_argument("--connect-timeout", type=float, default=60.0,
                         help="seconds for all clients to connect")
     parser.add_argument("--postgres-url", default=None,
@@ -370,6 +258,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                              "the in-process bus")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
+    if args.clients < 2:
+        parser.error("--clients must be at least 2")
+    if args.rooms is None:
+        args.rooms = args.clients // 2
+    if args.rate is None:
+        args.rate = TOTAL_RATE / args.clients
+    if args.messages is None:
+        args.messages = max(1, round(SEND_SECONDS * args.rate))
     if args.rooms < 1 or args.clients % args.rooms or args.clients // args.rooms < 2:
         parser.error("--clients must be a multiple of --rooms, at least two per room")
     if args.messages < 1 or args.rate <= 0:

@@ -39,6 +39,7 @@ from typing import Any
 
 import _repo  # noqa: F401 - before the project's imports: see bench/_repo.py
 import httpx
+from _chatbot import CHATBOT_ENV, measure_chatbot, seed_hall
 from _database import database
 from _forms_seed import FormWorker, seed_workers, stored
 from _serve import HOST, Server
@@ -101,12 +102,13 @@ async def run_on(args: argparse.Namespace, workdir: Path, db_url: str) -> dict[s
     settings = Settings(database_url=db_url, secret_key=SecretStr(secret), data_dir=data_dir)
     await asyncio.to_thread(upgrade, db_url)
     workers = await seed_workers(settings, workers=args.workers, slug=SLUG)
+    await seed_hall(settings)
     pdfs = [attachment(i, args.attachment_kb * 1024) for i in range(len(workers))]
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("COUNSEL_")}
     env.update(COUNSEL_DATABASE_URL=db_url, COUNSEL_SECRET_KEY=secret,
                COUNSEL_DATA_DIR=str(data_dir), COUNSEL_CAPTIONS_ENABLED="false",
-               COUNSEL_MODELS_DIR=str(workdir / "no-models"))
+               COUNSEL_MODELS_DIR=str(workdir / "no-models"), **CHATBOT_ENV)
     server = Server(env, workdir)
     try:
         await server.wait_ready()
@@ -123,6 +125,7 @@ async def run_on(args: argparse.Namespace, workdir: Path, db_url: str) -> dict[s
             duration = time.perf_counter() - started
             server_cpu = server.cpu() - cpu_before
             bench_cpu = time.process_time() - bench_cpu_before
+            chatbot = await measure_chatbot(client)
     finally:
         server.stop()
 
@@ -153,6 +156,7 @@ async def run_on(args: argparse.Namespace, workdir: Path, db_url: str) -> dict[s
                   + ("PostgreSQL" if args.postgres_url else "SQLite"),
         "cpus": os.cpu_count(),
         "python": platform.python_version(),
+        **chatbot,
     }
 
 

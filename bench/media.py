@@ -517,6 +517,8 @@ def main() -> None:
         return
     if args.reencode_streams is None:
         args.reencode_streams = min(args.streams, 2)
+    if args.streams < 1 or args.reencode_streams < 1:
+        parser.error("--streams and --reencode-streams need at least one stream each")
     with use_host_addresses(LOOPBACK):
         result = asyncio.run(drive(args))
     if args.json:

@@ -19,6 +19,8 @@ class AuditAction(enum.StrEnum):
     ADMIN_ROOM_ACCESS = "room.admin_access"
     """An admin reached a room they neither created nor were added to (``detail["doing"]``)."""
     ADD_COUNSELOR = "room.add_counselor"
+    NEW_INVITE_CODE = "invite.new_code"
+    """A new verification code for an invitation (``detail["invite_id"]``): it was shown."""
 
 
 async def record(

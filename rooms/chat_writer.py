@@ -18,7 +18,10 @@ the same transaction: a removal committed before the batch refuses the removed s
 Per batch, not per message: the batch reads its rooms, senders and already used client ids
 with one query each, inserts with one `executemany` and moves each room's counter once. On
 SQLite the whole batch runs in one call on the writer's own thread and connection (the event
-loop is not woken per statement); other databases run it on the server's engine.
+loop is not woken per statement); PostgreSQL runs it on a connection of the server's engine.
+The statements are the driver's own SQL (sqlite3, asyncpg), not SQLAlchemy expressions: built,
+compiled and bound per batch, those were most of the server's CPU per chat message
+(docs/architecture.md); what a batch decides (`_plan`) is the same code on both.
 """
 
 from __future__ import annotations
@@ -27,25 +30,23 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+import sqlite3
 import time
-from collections import defaultdict
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, cast
 
-from sqlalchemy import Connection, Table, create_engine, event, select, tuple_, update
+from sqlalchemy import Dialect, Table, create_engine, event
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlalchemy.pool import StaticPool
+from sqlalchemy.pool import PoolProxiedConnection, StaticPool
 
 from rooms.db import sqlite_pragmas
 from rooms.errors import DomainError, NotAdmitted, NotFound, RoomEnded
 from rooms.models import (
     Admission,
     ChatMessage,
-    Participant,
-    Room,
     RoomRole,
     RoomStatus,
     new_id,
@@ -58,8 +59,6 @@ MAX_BATCH = 500
 """Messages stored in one transaction at most (the rest wait for the next)."""
 
 _messages = cast(Table, ChatMessage.__table__)
-_rooms = cast(Table, Room.__table__)
-_people = cast(Table, Participant.__table__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +86,8 @@ class StoredMessage:
     """False when the sender's client id was used before: this is the message stored then."""
 
 
-_Waiting = tuple[Post, "asyncio.Future[StoredMessage]"]
+_Waiting = tuple[Post, "asyncio.Future[StoredMessage]", float]
+"""A post, its caller's future, and when it was posted (`time.perf_counter`)."""
 
 
 class ChatWriter:
@@ -107,14 +107,14 @@ class ChatWriter:
         """Store ``post`` (with the others waiting); returns it once committed."""
         if self._closing:
             raise RuntimeError("the chat writer is closed")
-        future: asyncio.Future[StoredMessage] = asyncio.get_running_loop().create_future()
-        started = time.perf_counter()
-        future.add_done_callback(lambda _: self.observe_commit(time.perf_counter() - started))
-        self._waiting.append((post, future))
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[StoredMessage] = loop.create_future()
+        self._waiting.append((post, future, time.perf_counter()))
         self._wake.set()
         if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._run(), name="chat-writer")
-        return await asyncio.shield(future)  # a caller that gives up does not cancel the write
+            self._task = loop.create_task(self._run(), name="chat-writer")
+        # a caller that gives up cancels only its future: the post is in the batch all the same
+        return await future
 
     async def aclose(self) -> None:
         """Store what is waiting, then stop."""
@@ -138,15 +138,19 @@ class ChatWriter:
 
     async def _store(self, batch: list[_Waiting]) -> None:
         try:
-            results = await self._store_batch([post for post, _ in batch])
+            results = await self._store_batch([post for post, _, _ in batch])
         except Exception as exc:  # the database failed: every sender gets the error
             log.exception("could not store %d chat messages", len(batch))
-            for _, future in batch:
+            now = time.perf_counter()
+            for _, future, posted in batch:
+                self.observe_commit(now - posted)
                 if not future.done():
                     future.set_exception(exc)
             return
         self.batches += 1
-        for (_, future), result in zip(batch, results, strict=True):
+        now = time.perf_counter()
+        for (_, future, posted), result in zip(batch, results, strict=True):
+            self.observe_commit(now - posted)
             if future.done():
                 continue
             if isinstance(result, StoredMessage):
@@ -170,36 +174,106 @@ class _SqliteStore:
     def __init__(self, url: str) -> None:
         self._engine = create_engine(url.replace("+aiosqlite", ""), poolclass=StaticPool,
                                      connect_args={"timeout": 30, "check_same_thread": False})
-        event.listen(self._engine, "connect", _sqlite_connection)
-        event.listen(self._engine, "begin", lambda c: c.exec_driver_sql("BEGIN IMMEDIATE"))
+        event.listen(self._engine, "connect", sqlite_pragmas)
+        self._sent_at = _SentAt(self._engine.dialect)
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="chat-writer")
+        self._connection: PoolProxiedConnection | None = None
 
     async def __call__(self, posts: list[Post]) -> list[StoredMessage | DomainError]:
         return await asyncio.get_running_loop().run_in_executor(self._thread, self._write, posts)
 
     def _write(self, posts: list[Post]) -> list[StoredMessage | DomainError]:
-        with self._engine.begin() as connection:
-            return _write(connection, posts)
+        if self._connection is None:
+            self._connection = self._engine.raw_connection()
+        db = cast(sqlite3.Connection, self._connection.driver_connection)
+        db.isolation_level = None  # begun and committed here
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            results = self._write_in(db, posts)
+            db.execute("COMMIT")
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
+        return results
+
+    def _write_in(self, db: sqlite3.Connection, posts: list[Post]
+                  ) -> list[StoredMessage | DomainError]:
+        room_ids = sorted({post.room_id for post in posts})
+        sender_ids = sorted({post.sender_id for post in posts})
+        client_ids = sorted({post.client_id for post in posts})
+        keys = {(post.sender_id, post.client_id) for post in posts}
+        found = _Found(
+            rooms={row[0]: (row[1], row[2]) for row in db.execute(
+                f"SELECT id, status, chat_seq FROM rooms WHERE id IN ({_marks(room_ids)})",
+                room_ids)},
+            people={row[0]: _Sender(*row) for row in db.execute(
+                f"SELECT {_SENDER} FROM participants WHERE id IN ({_marks(sender_ids)})",
+                sender_ids)},
+            # both lists on the (sender, client id) index, then the batch's own pairs (an OR
+            # per pair would pass SQLite's expression depth limit on a full batch)
+            used={(row[3], row[4]): self._sent_at.read(row) for row in db.execute(
+                f"SELECT {_MESSAGE} FROM chat_messages WHERE sender_id IN "
+                f"({_marks(sender_ids)}) AND client_id IN ({_marks(client_ids)})",
+                [*sender_ids, *client_ids]) if (row[3], row[4]) in keys})
+        results, rows, seqs = _plan(posts, found)
+        if rows:
+            db.executemany(f"INSERT INTO chat_messages ({_MESSAGE}) VALUES ({_marks(_COLUMNS)})",
+                           [self._sent_at.write(row) for row in rows])
+            db.executemany("UPDATE rooms SET chat_seq = ? WHERE id = ?",
+                           [(seq, room_id) for room_id, seq in seqs.items()])
+        return results
 
     async def aclose(self) -> None:
+        def close() -> None:
+            if self._connection is not None:
+                self._connection.close()
+            self._engine.dispose()
+
+        await asyncio.get_running_loop().run_in_executor(self._thread, close)
         self._thread.shutdown(wait=True)
-        self._engine.dispose()
 
 
-def _sqlite_connection(dbapi_connection: Any, record: Any) -> None:
-    sqlite_pragmas(dbapi_connection, record)
-    dbapi_connection.isolation_level = None  # transactions are begun by the "begin" event
-
-
-class _AsyncStore:
-    """Other databases: the server's engine, one transaction per batch."""
+class _PostgresStore:
+    """PostgreSQL (asyncpg): a connection of the server's engine, one transaction per batch with
+    the batch's rooms locked `FOR UPDATE` in id order (no deadlock between nodes)."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
+        self._sent_at = _SentAt(engine.dialect)
 
     async def __call__(self, posts: list[Post]) -> list[StoredMessage | DomainError]:
-        async with self._engine.begin() as connection:
-            return await connection.run_sync(_write, posts)
+        async with self._engine.connect() as connection:
+            raw = await connection.get_raw_connection()
+            db: Any = raw.driver_connection  # asyncpg's
+            async with db.transaction():
+                return await self._write_in(db, posts)
+
+    async def _write_in(self, db: Any, posts: list[Post]) -> list[StoredMessage | DomainError]:
+        keys = sorted({(post.sender_id, post.client_id) for post in posts})
+        found = _Found(
+            rooms={row[0]: (row[1], row[2]) for row in await db.fetch(
+                "SELECT id, status, chat_seq FROM rooms WHERE id = ANY($1::varchar[]) "
+                "ORDER BY id FOR UPDATE", sorted({post.room_id for post in posts}))},
+            people={row[0]: _Sender(*row) for row in await db.fetch(
+                f"SELECT {_SENDER} FROM participants WHERE id = ANY($1::varchar[])",
+                sorted({post.sender_id for post in posts}))},
+            used={(row[3], row[4]): self._sent_at.read(tuple(row)) for row in await db.fetch(
+                f"SELECT {_MESSAGE} FROM chat_messages "
+                "JOIN unnest($1::varchar[], $2::varchar[]) AS used(sender, client) "
+                "ON sender_id = used.sender AND client_id = used.client",
+                [key[0] for key in keys], [key[1] for key in keys])})
+        results, rows, seqs = _plan(posts, found)
+        if rows:
+            await db.executemany(
+                f"INSERT INTO chat_messages ({_MESSAGE}) "
+                f"VALUES ({', '.join(f'${n}' for n in range(1, len(_COLUMNS) + 1))})",
+                [self._sent_at.write(row) for row in rows])
+            await db.execute(
+                "UPDATE rooms SET chat_seq = counted.seq "
+                "FROM unnest($1::varchar[], $2::int[]) AS counted(id, seq) "
+                "WHERE rooms.id = counted.id", list(seqs), list(seqs.values()))
+        return results
 
     async def aclose(self) -> None:
         pass  # the engine is the server's
@@ -209,72 +283,103 @@ async def open_chat_writer(url: str, engine: AsyncEngine) -> ChatWriter:
     """A writer for the database at ``url`` (``engine``: the server's engine for it)."""
     if engine.dialect.name == "sqlite":
         return ChatWriter(_SqliteStore(url))
-    return ChatWriter(_AsyncStore(engine))
+    if engine.dialect.driver == "asyncpg":
+        return ChatWriter(_PostgresStore(engine))
+    raise ValueError(f"chat is stored on SQLite or on PostgreSQL with asyncpg, not {url!r}")
 
 
-def _write(connection: Connection, posts: Sequence[Post]) -> list[StoredMessage | DomainError]:
-    """Number and insert the batch's valid new messages; one result per post, in order."""
-    room_ids = sorted({post.room_id for post in posts})
-    rooms_query = select(_rooms.c.id, _rooms.c.status, _rooms.c.chat_seq).where(
-        _rooms.c.id.in_(room_ids))
-    if connection.dialect.name != "sqlite":
-        rooms_query = rooms_query.order_by(_rooms.c.id).with_for_update()
-    rooms = {row.id: row for row in connection.execute(rooms_query)}
-    people = {row.id: row for row in connection.execute(
-        select(_people.c.id, _people.c.room_id, _people.c.display_name, _people.c.role,
-               _people.c.admission, _people.c.language)
-        .where(_people.c.id.in_(sorted({post.sender_id for post in posts}))))}
-    used = {(row.sender_id, row.client_id): row for row in connection.execute(
-        select(_messages).where(tuple_(_messages.c.sender_id, _messages.c.client_id).in_(
-            sorted({(post.sender_id, post.client_id) for post in posts}))))}
+# ---- one batch, whatever the database -------------------------------------------------------
 
-    seqs = {room_id: row.chat_seq for room_id, row in rooms.items()}
+_COLUMNS = ("id", "room_id", "seq", "sender_id", "client_id", "text", "language", "sent_at")
+_MESSAGE = ", ".join(_COLUMNS)
+_SENDER = "id, room_id, display_name, role, admission, language"
+_Row = tuple[Any, ...]
+"""A chat message's columns, in the order of `_COLUMNS`."""
+
+
+def _marks(values: Sequence[object]) -> str:
+    return ", ".join("?" * len(values))
+
+
+@dataclass(frozen=True, slots=True)
+class _Sender:
+    id: str
+    room_id: str
+    display_name: str
+    role: str
+    admission: str
+    language: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Found:
+    """What a batch reads first: its rooms' (status, counter), its senders, and the messages
+    already stored under its client ids (by (sender, client id))."""
+
+    rooms: dict[str, tuple[str, int]]
+    people: dict[str, _Sender]
+    used: dict[tuple[str, str], _Row]
+
+
+class _SentAt:
+    """`sent_at` as the database driver takes and gives it (the column's own type does it)."""
+
+    def __init__(self, dialect: Dialect) -> None:
+        column_type = _messages.c.sent_at.type.dialect_impl(dialect)
+        self._bind = column_type.bind_processor(dialect) or _same
+        self._result = column_type.result_processor(dialect, None) or _same
+        self._last: tuple[object, Any] = (None, None)  # a batch's rows share one time
+
+    def write(self, row: _Row) -> _Row:
+        value, bound = self._last
+        if row[-1] is not value:
+            value, bound = self._last = (row[-1], self._bind(row[-1]))
+        return (*row[:-1], bound)
+
+    def read(self, row: _Row) -> _Row:
+        return (*row[:-1], self._result(row[-1]))
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _plan(posts: Sequence[Post], found: _Found
+          ) -> tuple[list[StoredMessage | DomainError], list[_Row], dict[str, int]]:
+    """One result per post, in order; the rows to insert; each room's new counter."""
+    seqs = {room_id: chat_seq for room_id, (_, chat_seq) in found.rooms.items()}
     now = utcnow()
     results: list[StoredMessage | DomainError] = []
-    new_rows: list[dict[str, Any]] = []
+    rows: list[_Row] = []
     fresh: dict[tuple[str, str], StoredMessage] = {}
     for post in posts:
-        sender = people.get(post.sender_id)
-        room = rooms.get(post.room_id)
+        sender = found.people.get(post.sender_id)
+        room = found.rooms.get(post.room_id)
         key = (post.sender_id, post.client_id)
         if sender is None or room is None or sender.room_id != post.room_id:
             results.append(NotFound("no such participant in this room"))
-        elif key in used:
-            results.append(_stored(used[key], sender, created=False))
+        elif key in found.used:
+            results.append(_stored(found.used[key], sender, created=False))
         elif key in fresh:  # the same client id twice in one batch
             results.append(dataclasses.replace(fresh[key], created=False))
-        elif RoomStatus(room.status) is RoomStatus.ENDED:
+        elif RoomStatus(room[0]) is RoomStatus.ENDED:
             results.append(RoomEnded("this session has ended"))
         elif Admission(sender.admission) is not Admission.ADMITTED:
             results.append(NotAdmitted("you can chat once you are admitted"))
         else:
             seqs[post.room_id] += 1
-            row = {"id": new_id(), "room_id": post.room_id, "seq": seqs[post.room_id],
-                   "sender_id": post.sender_id, "client_id": post.client_id,
-                   "text": post.text, "language": sender.language or "", "sent_at": now}
-            new_rows.append(row)
-            fresh[key] = _stored_row(row, sender, created=True)
+            row = (new_id(), post.room_id, seqs[post.room_id], post.sender_id, post.client_id,
+                   post.text, sender.language or "", now)
+            rows.append(row)
+            fresh[key] = _stored(row, sender, created=True)
             results.append(fresh[key])
-    if new_rows:
-        connection.execute(_messages.insert(), new_rows)
-        counted: dict[str, int] = defaultdict(int)
-        for row in new_rows:
-            counted[row["room_id"]] += 1
-        for room_id in counted:
-            connection.execute(update(_rooms).where(_rooms.c.id == room_id)
-                                     .values(chat_seq=seqs[room_id]))
-    return results
+    moved = {row[1] for row in rows}
+    return results, rows, {room_id: seqs[room_id] for room_id in sorted(moved)}
 
 
-def _stored(row: Any, sender: Any, *, created: bool) -> StoredMessage:
-    return _stored_row(dict(row._mapping), sender, created=created)
-
-
-def _stored_row(row: dict[str, Any], sender: Any, *, created: bool) -> StoredMessage:
+def _stored(row: _Row, sender: _Sender, *, created: bool) -> StoredMessage:
+    id_, room_id, seq, sender_id, client_id, text, language, sent_at = row
     return StoredMessage(
-        id=row["id"], room_id=row["room_id"], seq=row["seq"], sender_id=row["sender_id"],
-        sender_name=sender.display_name, sender_role=RoomRole(sender.role).value,
-        client_id=row["client_id"],
-        text=row["text"], language=row["language"] or "", sent_at=row["sent_at"], created=created)
-
-
+        id=id_, room_id=room_id, seq=seq, sender_id=sender_id, sender_name=sender.display_name,
+        sender_role=RoomRole(sender.role).value, client_id=client_id, text=text,
+        language=language or "", sent_at=sent_at, created=created)

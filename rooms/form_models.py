@@ -159,3 +159,25 @@ class Attachment(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     storage_key: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class FormPush(Base):
+    """A form a counselor pushed to a worker during a session. Kept so that the worker's room
+    page shows it until it is sent, across reconnects and to staff who join later;
+    ``submission_id`` once the worker sent it."""
+
+    __tablename__ = "form_pushes"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    room_id: Mapped[str] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"), index=True)
+    participant_id: Mapped[str] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE"), index=True)
+    form_id: Mapped[str] = mapped_column(ForeignKey("forms.id", ondelete="CASCADE"))
+    submitter_id: Mapped[str] = mapped_column(
+        ForeignKey("form_submitters.id", ondelete="CASCADE"), index=True)
+    pushed_by: Mapped[str] = mapped_column(String(120))
+    """The counselor's name as shown in the room."""
+    pushed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    submission_id: Mapped[str | None] = mapped_column(
+        ForeignKey("form_submissions.id", ondelete="SET NULL"), nullable=True)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -108,6 +108,8 @@ class StaffUser(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ui_locale: Mapped[str | None] = mapped_column(String(16), nullable=True, default=None)
+    """The interface language they chose in their account (None: their browser's)."""
 
 
 class Room(Base):
@@ -143,6 +145,11 @@ class Invite(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     """When the first browser joined with it; a claimed invitation is that browser's alone."""
+    short_code: Mapped[str | None] = mapped_column(String(16), nullable=True, unique=True,
+                                                   index=True)
+    """The code of its short link, `/j/{short_code}` (`rooms.invites.new_short_code`)."""
+    language: Mapped[str] = mapped_column(String(16), default="")
+    """The language of the ready-to-send message (the invitee's), chosen when issued."""
 
 
 class Participant(Base):
@@ -299,3 +306,17 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(64))
     room_id: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
     detail: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+
+
+class NodeSocket(Base):
+    """One open room socket and the server node that holds it: presence counts only the
+    sockets of live nodes (a node that died has its rows swept, `rooms.node_sockets`)."""
+
+    __tablename__ = "node_sockets"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    node_id: Mapped[str] = mapped_column(String(32), index=True)
+    participant_id: Mapped[str] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE"), index=True)
+    room_id: Mapped[str] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"))
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

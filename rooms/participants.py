@@ -207,10 +207,10 @@ async def reading_languages(
 ) -> set[str]:
     """The reading languages of the room's admitted participants (those with a socket open,
     with ``online_only``): what captions and chat must be translated into."""
-    query = select(Participant).where(
+    query = select(Participant.reading_language, Participant.language).where(
         Participant.room_id == room_id, Participant.admission == Admission.ADMITTED
-    )
+    )  # two columns, not the participants: asked again whenever the room's people change
     if online_only:
         query = query.where(Participant.connections > 0)
-    people = (await session.execute(query)).scalars()
-    return {language for person in people if (language := reading_language(person))}
+    rows = await session.execute(query)
+    return {language for reading, spoken in rows if (language := reading or spoken)}

@@ -15,14 +15,18 @@ from server import metrics
 from server.access_log import redacted_server_logs
 from server.errors import install_error_handlers
 from server.instruments import HttpErrors
+from server.locale import UiLocale
 from server.readiness import Readiness
 from server.routes import (
+    device_check,
     forms_admin,
     forms_fill,
     forms_review,
+    hall,
     health,
     interpret,
     interpreters_admin,
+    invitations,
     join,
     room_counselors,
     room_page,
@@ -53,6 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title="Counsel Room", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.settings = settings
+    app.add_middleware(UiLocale, default=settings.default_locale, timezone=settings.timezone)
     app.add_middleware(
         SessionMiddleware, secret_key=settings.secret_key.get_secret_value(),
         session_cookie="counsel_session", max_age=int(settings.staff_session_hours * 3600),
@@ -65,7 +70,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
     routers = (health, metrics, staff_auth, rooms_admin, interpreters_admin, staff_accounts,
                join, room_page, room_counselors, interpret, transcripts, endpoint,
-               forms_admin, forms_review, forms_fill)
+               forms_admin, forms_review, forms_fill, device_check,
+               hall, invitations)
     for module in routers:
         app.include_router(module.router)
     install_error_handlers(app)

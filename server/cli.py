@@ -14,7 +14,7 @@ from rich.console import Console
 from rooms import migrate
 from rooms.errors import DomainError
 from rooms.models import StaffRole
-from server import cli_asr, cli_forms, cli_models
+from server import cli_asr, cli_forms, cli_hall, cli_models
 from server.settings import Settings
 
 app = typer.Typer(help="Counsel Room: virtual counseling rooms with live captions.",
@@ -24,6 +24,7 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(cli_models.app, name="models")
 app.add_typer(cli_forms.app, name="forms")
+app.add_typer(cli_hall.app, name="hall")
 app.command("asr-worker")(cli_asr.asr_worker)
 console = Console(soft_wrap=True)
 
@@ -41,14 +42,20 @@ def serve(
 ) -> None:
     """Run the server."""
     from server.app import create_app
+    from server.draining import DrainingServer
     from server.http_guard import guarded_http
     from server.logs import log_config
 
     settings = _settings()
-    uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port,
-                http=guarded_http(settings.http_head_timeout_s),
-                ws="websockets-sansio", ws_max_size=1 << 20, proxy_headers=True,
-                log_level="info", log_config=log_config(settings.log_format))
+    app = create_app(settings)
+    config = uvicorn.Config(app, host=host or settings.host, port=port or settings.port,
+                            http=guarded_http(settings.http_head_timeout_s),
+                            ws="websockets-sansio", ws_max_size=1 << 20, proxy_headers=True,
+                            log_level="info", log_config=log_config(settings.log_format))
+    server = DrainingServer(config, app)
+    server.run()
+    if not server.started:  # as uvicorn.run: the port was taken, the app did not start
+        raise typer.Exit(3)
 
 
 @db_app.command("upgrade")
@@ -93,13 +100,15 @@ def demo(base_url: str = "http://127.0.0.1:8000") -> None:
     settings = _settings()
     info = asyncio.run(setup.create_demo(settings, base_url, timedelta(days=7)))
     forms = asyncio.run(cli_forms.load_into(settings))
+    asyncio.run(cli_hall.load_into(settings))
     console.print("\n[bold]Counsel Room demo[/bold]")
     console.print(f"  Staff sign-in:    {base_url}/staff/login")
     console.print(f"  Email / password: {info.email} / {info.password}")
     console.print(f"  Demo room:        {info.room_title}")
     console.print(f"  Worker invite:    {info.invite_link}")
     console.print(f"  Verification code: {info.code}")
-    console.print(f"  Example forms:    {', '.join(forms)} ({base_url}/staff/forms)\n")
+    console.print(f"  Example forms:    {', '.join(forms)} ({base_url}/staff/forms)")
+    console.print(f"  Program hall:     {base_url}/hall (no sign-in)\n")
 
 
 def main() -> None:

@@ -33,6 +33,7 @@ class Action(enum.StrEnum):
     EDIT_FORMS = "edit_forms"
     SEND_FORM_LINK = "send_form_link"
     REVIEW_SUBMISSIONS = "review_submissions"
+    EDIT_HALL = "edit_hall"
     # a form link (signed, names its submitter): people invited as workers fill forms
     SUBMIT_FORM = "submit_form"
     # inside a room (room WebSocket, room token)
@@ -74,6 +75,7 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.EDIT_FORMS: frozenset({Role.ADMIN}),
     Action.SEND_FORM_LINK: _HOSTS,
     Action.REVIEW_SUBMISSIONS: _HOSTS,
+    Action.EDIT_HALL: _HOSTS,
     Action.SUBMIT_FORM: frozenset({Role.WORKER}),
     Action.READ_CHAT: _EVERYONE,
     Action.SEND_CHAT: _EVERYONE - {Role.OBSERVER},

@@ -17,6 +17,8 @@ from server.captions import CaptionService
 from server.events import RoomEvents
 from server.instruments import Instruments
 from server.media_rooms import MediaRooms
+from server.placement import LocalPlacement, Owner, Placement, RedisPlacement
+from server.presence import Presence
 from server.settings import Settings
 from server.throttle import Throttles, open_throttles
 from server.translations import RoomTranslations
@@ -41,6 +43,8 @@ class Services:
     background: Background
     chat: ChatWriter
     throttles: Throttles
+    placement: Placement
+    presence: Presence
     instruments: Instruments = field(default_factory=Instruments)
     draining: bool = False
     """The node is shutting down: readiness answers 503 so new sessions go elsewhere."""
@@ -59,6 +63,21 @@ async def open_bus(settings: Settings) -> EventBus:
     return bus
 
 
+async def open_placement(settings: Settings, bus: EventBus, hub: RoomHub) -> Placement:
+    if not settings.redis_url:
+        return LocalPlacement()
+    placement = RedisPlacement(settings.redis_url, settings.node_url, hub.room_ids,
+                               node_id=bus.node_id if isinstance(bus, RedisBus) else None)
+    await placement.start()
+
+    def lost(room_id: str, owner: Owner | None) -> None:  # another node took the room
+        for connection in hub.connections_in(room_id):
+            connection.move(p.Redirect(url=owner.url if owner else None))
+
+    placement.on_lost(lost)
+    return placement
+
+
 @asynccontextmanager
 async def open_services(settings: Settings) -> AsyncIterator[Services]:
     engine = make_engine(settings.database_url)
@@ -67,9 +86,13 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
     hub = RoomHub(bus)
     access = AccessWatch(hub, sessions)
     events = RoomEvents(bus, sessions)
+    placement = await open_placement(settings, bus, hub)
+    presence = Presence(sessions, placement, events)
+    if isinstance(placement, RedisPlacement):
+        placement.on_revived(presence.revive)
     media = MediaRooms(settings, events)
     translations = await RoomTranslations.open(settings, sessions)
-    hub.on_presence(translations.readers_changed)
+    hub.on_presence(translations.readers_seen)
     captions = CaptionService(settings, sessions, events, translations=translations)
     if captions.enabled:
         media.on_audio_tap(captions.on_audio_tap)
@@ -80,12 +103,16 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
         events=events, hub=hub, access=access, media=media, captions=captions,
         translations=translations, background=Background(), throttles=open_throttles(settings),
         chat=await open_chat_writer(settings.database_url, engine),
+        placement=placement, presence=presence,
     )
     access.start()
+    presence.start()
     try:
         yield services
     finally:
         await access.aclose()
+        await placement.aclose()
+        await presence.aclose()
         await services.background.aclose()
         await services.chat.aclose()
         await services.throttles.aclose()

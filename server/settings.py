@@ -30,6 +30,11 @@ class Settings(BaseSettings):
         "(its Host is one of allowed_hosts)."
     )
     timezone: str = Field(default="UTC", description="Zone for entering and showing times.")
+    default_locale: str = Field(
+        default="en", min_length=2, max_length=16,
+        description="The interface's language when neither the person nor their browser chose "
+        "one the interface has (e.g. ko; see docs/i18n.md).",
+    )
     staff_language: str = Field(
         default="en", min_length=2, max_length=16,
         description="The language staff speak and read in a room until they choose another "
@@ -40,6 +45,13 @@ class Settings(BaseSettings):
 
     database_url: str = "sqlite+aiosqlite:///./var/counsel-room.db"
     redis_url: str | None = None
+    node_url: str | None = Field(
+        default=None, description="With redis_url: this node's own address (http(s)://..., "
+        "reachable by the pages: behind one proxy, a path that it routes to this node, e.g. "
+        "https://counsel.example.org/nodes/a). Rooms are served by one node each; a node with "
+        "an address takes rooms and sockets of its rooms are sent to it. Nodes without one "
+        "serve every room locally (media of a room then needs all its people on one node).",
+    )
     data_dir: Path = Path("var")
     models_dir: Path = Field(default=Path("var/models"), description="Installed speech models.")
 
@@ -124,11 +136,20 @@ class Settings(BaseSettings):
     )
     join_limit_per_address: str = Field(
         default="20 per 15 minutes",
-        description="Wrong invitation codes per client address (each invitation also locks "
-        "after 5 wrong codes).",
+        description="Wrong invitation codes and unknown short links (/j/...) per client "
+        "address (each invitation also locks after 5 wrong codes).",
+    )
+    hall_ask_limit_per_address: str = Field(
+        default="30 per minute",
+        description="Questions to the hall's help chatbot per client address.",
     )
 
     invite_ttl_hours: float = Field(default=72, gt=0)
+    invite_ask_for_id: bool = Field(
+        default=True,
+        description="The ready-to-send invitation message asks the worker to have their ID "
+        "card and claim number at hand.",
+    )
     room_token_ttl_minutes: float = Field(default=240, gt=0)
     staff_session_hours: float = Field(default=12, gt=0)
     cookie_secure: bool | None = Field(
@@ -200,7 +221,7 @@ class Settings(BaseSettings):
     )
 
     @field_validator("login_limit_per_account", "login_limit_per_address",
-                     "join_limit_per_address")
+                     "join_limit_per_address", "hall_ask_limit_per_address")
     @classmethod
     def _check_limit(cls, value: str) -> str:
         """A rate in the `limits` notation: "10 per 15 minutes", "5/minute"."""

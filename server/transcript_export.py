@@ -23,10 +23,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from rooms.models import CaptionCorrection, Room, TranscriptEntry
 from rooms.transcripts import TranscriptLine
+from server.i18n import N_
 from server.languages import LANGUAGES
 
 SCHEMA_ID = "counsel-room/transcript"
-CONSENT_NOTE = "Only final captions of participants who consented to transcription."
+CONSENT_NOTE = N_("Only final captions of participants who consented to transcription.")
 
 
 class _Schema(BaseModel):

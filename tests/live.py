@@ -130,8 +130,11 @@ class Browser:
     def join(self, link: str, code: str, name: str = "Nguyen Van An",
              language: str = "vi", transcription: str = "yes") -> httpx.Response:
         path = link.split("127.0.0.1", 1)[1].split("/", 1)[1]
-        return self.post_form("/" + path, {"name": name, "code": code, "language": language,
+        page = self.post_form("/" + path, {"name": name, "code": code, "language": language,
                                            "transcription": transcription})
+        if page.url.path.endswith("/check"):  # the device check page: skipped, on to the lobby
+            return self.http.get(page.url.path.removesuffix("/check"))
+        return page
 
     def enter(self, room_id: str) -> RoomAccess:
         page = self.post_form(f"/staff/rooms/{room_id}/enter", {}, f"/staff/rooms/{room_id}")

@@ -7,7 +7,10 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from rooms import form_models  # noqa: F401 - the forms' tables belong in the metadata
+from rooms import (
+    form_models,  # noqa: F401 - the forms' tables belong in the metadata
+    hall_models,  # noqa: F401 - the hall's tables belong in the metadata
+)
 from rooms.db import make_engine
 from rooms.models import Base
 

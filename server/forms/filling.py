@@ -17,7 +17,7 @@ from rooms import submissions as submissions_repo
 from rooms.errors import Conflict
 from rooms.form_models import Attachment, FormDefinition, FormDraft, Submission, Submitter
 from rooms.form_schema import FieldType, FormSpec
-from rooms.models import Participant
+from rooms.models import Admission, Participant
 from server.errors import Forbidden
 from server.forms import validation
 from server.forms.attachments import AttachmentRefused, StoredFile, safe_filename
@@ -55,7 +55,18 @@ async def open_link(db: AsyncSession, kit: FormsKit, token: str) -> Link:
     submitter = await submissions_repo.get_submitter(db, claims.submitter_id)
     if not allowed(await submitter_role(db, submitter), Action.SUBMIT_FORM):
         raise Forbidden("This link cannot be used to fill forms.")
+    if await _sent_away(db, submitter):
+        raise Forbidden("This link no longer works. Ask your counselor.")
     return Link(token, submitter, await forms_repo.get_form(db, claims.form_id))
+
+
+async def _sent_away(db: AsyncSession, submitter: Submitter) -> bool:
+    """A link made for a room participant stops working once the host removed (or did not
+    admit) them."""
+    if submitter.participant_id is None:
+        return False
+    person = await db.get(Participant, submitter.participant_id)
+    return person is not None and person.admission in (Admission.REMOVED, Admission.DENIED)
 
 
 async def open_draft(db: AsyncSession, link: Link) -> tuple[FormDraft, FormSpec]:

@@ -16,14 +16,15 @@ from server.forms.attachments import AttachmentDamaged, content_disposition
 from server.forms.kit import FormsKit
 from server.forms.messages import Messages
 from server.forms.texts import machine_translation
+from server.i18n import N_, gettext
 from server.services import Services
 
-STAFF_STATUS = {
-    SubmissionStatus.SUBMITTED: "Submitted",
-    SubmissionStatus.UNDER_REVIEW: "Under review",
-    SubmissionStatus.NEEDS_INFO: "More information needed",
-    SubmissionStatus.APPROVED: "Approved",
-    SubmissionStatus.REJECTED: "Rejected",
+STAFF_STATUS = {  # catalog messages: pages show them with _()
+    SubmissionStatus.SUBMITTED: N_("Submitted"),
+    SubmissionStatus.UNDER_REVIEW: N_("Under review"),
+    SubmissionStatus.NEEDS_INFO: N_("More information needed"),
+    SubmissionStatus.APPROVED: N_("Approved"),
+    SubmissionStatus.REJECTED: N_("Rejected"),
 }
 
 
@@ -70,16 +71,16 @@ def staff_events(events: list[SubmissionEvent], language: str) -> list[ShownEven
     for event in events:
         text, original, machine = _in_language(event, language)
         if event.kind is EventKind.SUBMITTED:
-            headline = "Submitted"
+            headline = gettext("Submitted")
         elif event.kind is EventKind.STATUS:
-            old = STAFF_STATUS.get(SubmissionStatus(event.from_status or "submitted"), "")
-            new = STAFF_STATUS.get(SubmissionStatus(event.to_status or "submitted"), "")
-            headline = f"Status: {old} → {new}"
+            old = gettext(STAFF_STATUS[SubmissionStatus(event.from_status or "submitted")])
+            new = gettext(STAFF_STATUS[SubmissionStatus(event.to_status or "submitted")])
+            headline = gettext("Status: %(old)s → %(new)s") % {"old": old, "new": new}
         elif event.kind is EventKind.FILE:
-            headline, text, original, machine = "File added", event.text, "", False
+            headline, text, original, machine = gettext("File added"), event.text, "", False
         else:
-            headline = "Internal note" if event.internal else "Message"
-        shown.append(ShownEvent(event.at, event.kind.value, event.author_name or "Worker",
+            headline = gettext("Internal note") if event.internal else gettext("Message")
+        shown.append(ShownEvent(event.at, event.kind.value, event.author_name or gettext("Worker"),
                                 event.staff_id is not None, headline, text, original, machine,
                                 event.internal))
     return shown

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Form, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.background import BackgroundTask
 from starlette.datastructures import FormData, UploadFile
 
 from rooms import attachments as attachments_repo
@@ -17,6 +18,7 @@ from rooms import submissions as submissions_repo
 from rooms.errors import Conflict
 from rooms.form_schema import FieldType, FormSpec
 from server.deps import DbDep, ServicesDep
+from server.form_pushes import FormPushes
 from server.forms import filling, validation
 from server.forms.attachments import AttachmentRefused
 from server.forms.kit import KitDep
@@ -178,7 +180,7 @@ async def _uploads(db: DbDep, kit: KitDep, draft: Any, spec: FormSpec, form: For
 
 
 @router.post("/f/{token}")
-async def submit(request: Request, token: str, db: DbDep, kit: KitDep,
+async def submit(request: Request, token: str, db: DbDep, kit: KitDep, services: ServicesDep,
                  lang: Annotated[str, Query(max_length=16)] = "") -> Response:
     """Send the form. Answered only once the submission is stored; the same draft sent again
     (a retry after a lost answer) gets the submission it already made."""
@@ -201,8 +203,13 @@ async def submit(request: Request, token: str, db: DbDep, kit: KitDep,
                                             for name, p in outcome.errors.items()}},
                                 status_code=422)
         return await _fill_page(request, db, kit, link, lang, outcome.errors, status=422)
-    # the request's transaction commits before this answer leaves (DbDep)
-    return _received(request, link, outcome.submission.id, repeated=outcome.repeated)
+    # the request's transaction commits before this answer leaves (DbDep); the room where the
+    # form was pushed is told after that (a background task runs once the answer is sent)
+    response = _received(request, link, outcome.submission.id, repeated=outcome.repeated)
+    if not outcome.repeated and link.submitter.participant_id is not None:
+        response.background = BackgroundTask(FormPushes(services).submitted,
+                                             outcome.submission.id)
+    return response
 
 
 def _received(request: Request, link: filling.Link, submission_id: str, *, repeated: bool

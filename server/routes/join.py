@@ -24,13 +24,21 @@ from rooms.names import InvalidName, guest_name
 from server.auth.passwords import verify_secret_async
 from server.auth.tokens import TokenError
 from server.deps import CsrfDep, DbDep, ServicesDep
+from server.i18n import N_, gettext, ngettext
 from server.languages import LANGUAGES, is_supported
+from server.locale import SESSION_KEY, UI_LOCALES, speak, supported
 from server.sessions import participation, remember_participation
 from server.templating import render
 from server.throttle import client_address
 
 router = APIRouter(tags=["join"])
-LOCKED = "this invitation can no longer be used; ask your counselor for a new one"
+NAME_PROBLEMS = (  # rooms/names.py says them in English; shown translated
+    N_("Enter your name."), N_("A name can have at most 80 characters."),
+    N_("Choose a name without a staff title (like counselor or host): pages show everyone's "
+       "role beside their name."),
+    N_("That is the name of a staff member. Enter your own name."),
+)
+LOCKED = N_("This invitation can no longer be used. Ask your counselor for a new one.")
 
 
 async def _load(db: AsyncSession, services: ServicesDep, token: str) -> tuple[Invite, Room]:
@@ -38,7 +46,7 @@ async def _load(db: AsyncSession, services: ServicesDep, token: str) -> tuple[In
     try:
         invite = await invites_repo.get_invite(db, claims.invite_id)
     except NotFound as exc:
-        raise TokenError("this invitation no longer exists") from exc
+        raise TokenError(N_("This invitation no longer exists.")) from exc
     room = await lifecycle.get_room(db, invite.room_id)
     lifecycle.ensure_not_ended(room)
     return invite, room
@@ -58,7 +66,9 @@ async def _returning(request: Request, db: AsyncSession, invite: Invite) -> Resp
 
 
 def _page(request: Request, room: Room, token: str, status: int = 200, **extra: object) -> Response:
-    context = {"room": room, "token": token, "languages": LANGUAGES, **extra}
+    speak(request, str(extra.get("language") or ""))  # the page speaks the language chosen on it
+    context = {"room": room, "token": token, "languages": LANGUAGES, "ui_locales": UI_LOCALES,
+               **extra}
     return render(request, "join.html", context, status_code=status)
 
 
@@ -70,7 +80,9 @@ async def join_page(request: Request, token: str, db: DbDep, services: ServicesD
         return back
     if participation(request, room.id):
         return RedirectResponse(f"/rooms/{room.id}", status_code=303)
-    return _page(request, room, token, name=invite.label, language="")
+    asked = request.query_params.get("lang", "")
+    return _page(request, room, token, name=invite.label,
+                 language=asked if is_supported(asked) else "")
 
 
 async def _code_problem(request: Request, services: ServicesDep, invite: Invite,
@@ -88,8 +100,11 @@ async def _code_problem(request: Request, services: ServicesDep, invite: Invite,
             await invites_repo.give_back_attempt(db, invite.id)
         return None
     await services.throttles.join_address.count(address)
-    return f"That code is not right. {left} tries left." if left else (
-        "That code is not right, and this invitation is now locked. Ask your counselor.")
+    if left:
+        return ngettext("That code is not right. %(left)s try left.",
+                        "That code is not right. %(left)s tries left.", left) % {"left": left}
+    return gettext("That code is not right, and this invitation is now locked. "
+                   "Ask your counselor.")
 
 
 async def _identity(services: ServicesDep, invite: Invite, name: str, language: str,
@@ -100,7 +115,7 @@ async def _identity(services: ServicesDep, invite: Invite, name: str, language: 
             display_name = guest_name(name, await staff_repo.display_names(db),
                                       own_role=invite.role.value)
     except InvalidName as exc:
-        return name, str(exc)
+        return name, gettext(str(exc))
     return display_name, _identity_problem(language, transcription)
 
 
@@ -119,6 +134,7 @@ async def join(
         back = await _returning(request, db, invite)
     if back is not None:
         return back
+    speak(request, language)
     display_name, problem = await _identity(services, invite, name, language, transcription)
     problem = problem or await _code_problem(request, services, invite, code)
     if problem is not None:
@@ -129,13 +145,16 @@ async def join(
             db, room=room, invite=invite, display_name=display_name, language=language,
             transcription_consent=transcription == "yes")
     remember_participation(request, room.id, person.id)
+    if supported(language):
+        request.session[SESSION_KEY] = supported(language)
     await services.events.people_changed(room.id)
-    return RedirectResponse(f"/rooms/{room.id}", status_code=303)
+    # the device check page comes first (skippable); it leads on to the lobby
+    return RedirectResponse(f"/rooms/{room.id}/check", status_code=303)
 
 
 def _identity_problem(language: str, transcription: str) -> str | None:
     if not is_supported(language):
-        return "Choose the language you want to use."
+        return gettext("Choose the language you want to use.")
     if not transcription:
-        return "Say whether your words may be transcribed."
+        return gettext("Say whether your words may be transcribed.")
     return None

@@ -21,7 +21,9 @@ from server.auth.tokens import RoomClaims
 from server.deps import DbDep, MaybeStaffDep, ServicesDep
 from server.errors import Forbidden
 from server.languages import LANGUAGES
+from server.locale import speak
 from server.permissions import Action, allowed, role_of_staff
+from server.routes.device_check import lobby_context
 from server.sessions import participation, remember_participation
 from server.templating import render
 
@@ -41,7 +43,11 @@ async def _participant(request: Request, room_id: str, db: DbDep, services: Serv
         if person is not None and not await participant_assigned(db, person):
             raise Forbidden(NOT_ASSIGNED if person.role is RoomRole.INTERPRETER else NOT_YOURS)
         if person is not None and person.admission not in (Admission.DENIED, Admission.REMOVED):
+            if person.staff_id is None:  # a worker's pages speak their language
+                speak(request, person.language)
             return person
+        if person is not None and person.admission is Admission.REMOVED:
+            raise Forbidden("The host removed you from this session.")
         if person is not None:
             raise Forbidden("The host did not admit you to this session.")
     if staff is not None and allowed(role_of_staff(staff.role), Action.ENTER_ROOM_AS_STAFF):
@@ -66,6 +72,7 @@ async def room(request: Request, room_id: str, db: DbDep, services: ServicesDep,
     return render(request, "room.html", {
         "room": room, "me": person, "token": _token(services, person), "staff": staff,
         "languages": LANGUAGES, "reading": participants_repo.reading_language(person),
+        **await lobby_context(db, room),
     })
 
 

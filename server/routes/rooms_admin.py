@@ -14,11 +14,13 @@ from rooms import invite_reveals, lifecycle
 from rooms import invites as invites_repo
 from rooms import participants as participants_repo
 from rooms.models import INVITABLE_ROLES, Room, RoomRole, RoomStatus, StaffUser, utcnow
+from server import invitations
 from server.assignments import require_room_access, visible_rooms
 from server.auth.passwords import hash_secret_async, new_verification_code
-from server.auth.tokens import InviteClaims
 from server.deps import CsrfDep, DbDep, ServicesDep, StaffDep, require
 from server.errors import HttpError
+from server.i18n import gettext
+from server.invitations import Revealed
 from server.languages import LANGUAGES, is_supported
 from server.permissions import Action, allowed, role_of_staff
 from server.routes.interpreters_admin import interpreter_accounts
@@ -118,9 +120,10 @@ async def room_admin_page(request: Request, room_id: str, db: DbDep, staff: Staf
         "interpreter_accounts": await interpreter_accounts(db),
         "staff_permissions": {a.value for a in Action if allowed(role_of_staff(staff.role), a)},
         "staff": staff, "room": room, "languages": LANGUAGES,
-        "invites": await invites_repo.list_invites(db, room.id),
+        "invites": [(x, invites_repo.state_of(x), invitations.short_path(x))
+                    for x in await invites_repo.list_invites(db, room.id)],
         "people": await participants_repo.list_participants(db, room.id),
-        "new_invite": await _revealed_invite(request, db, services, staff),
+        "new_invite": await _revealed_invite(request, db, services, staff, room),
         "roles": INVITABLE_ROLES, "timezone": services.settings.timezone,
         "local_start": room.starts_at.astimezone(ZoneInfo(services.settings.timezone)),
         "ttl_hours": int(services.settings.invite_ttl_hours),
@@ -140,7 +143,8 @@ async def edit_room(
     starts = _parse_start(starts_at, services.settings.timezone)
     problem = _form_problem(title, starts, languages)
     if problem is not None or starts is None:
-        return render(request, "error.html", {"title": "Check the form", "message": problem},
+        return render(request, "error.html", {"title": gettext("Check the form"),
+                                              "message": problem, "staff_session": True},
                       status_code=400)
     await lifecycle.update_schedule(db, room, title=title, starts_at=starts, languages=languages)
     return RedirectResponse(f"/staff/rooms/{room.id}", status_code=303)
@@ -152,22 +156,24 @@ async def issue_invite(
     role: Annotated[RoomRole, Form()],
     label: Annotated[str, Form(max_length=120)] = "",
     valid_hours: Annotated[float | None, Form(gt=0, le=24 * 30)] = None,
+    language: Annotated[str, Form(max_length=16)] = "",
 ) -> Response:
     require(staff, Action.ISSUE_INVITE)
     room = await lifecycle.get_room(db, room_id)
     await require_room_access(db, staff, room.id, "issue an invitation")
-    _link_base(request, services)  # no invitation that could not be linked to
+    link_base(request, services)  # no invitation that could not be linked to
     code = new_verification_code()
     hours = valid_hours or services.settings.invite_ttl_hours
     invite = await invites_repo.create_invite(
         db, room=room, role=role, label=label, code_hash=await hash_secret_async(code),
-        expires_at=utcnow() + timedelta(hours=hours), created_by=staff.id)
+        expires_at=utcnow() + timedelta(hours=hours), created_by=staff.id,
+        language=language if is_supported(language) else "")
     request.session[FLASH_INVITE] = await invite_reveals.stash(
         db, invite_id=invite.id, staff_id=staff.id, code=code)
     return RedirectResponse(f"/staff/rooms/{room.id}#new-invite", status_code=303)
 
 
-def _link_base(request: Request, services: ServicesDep) -> str:
+def link_base(request: Request, services: ServicesDep) -> str:
     """COUNSEL_PUBLIC_URL, or the request's own URL: its Host passed the allow-list
     (TrustedHostMiddleware), unless the operator allowed every host ("*")."""
     if services.settings.public_url:
@@ -179,8 +185,9 @@ def _link_base(request: Request, services: ServicesDep) -> str:
 
 
 async def _revealed_invite(request: Request, db: DbDep, services: ServicesDep,
-                           staff: StaffUser) -> dict[str, str] | None:
-    """The invitation just issued (its link and code, shown this once), if any."""
+                           staff: StaffUser, room: Room) -> Revealed | None:
+    """The invitation just issued or given a new code (its links, code and ready message,
+    shown this once), if any."""
     reveal_id = request.session.pop(FLASH_INVITE, None)
     if not isinstance(reveal_id, str):
         return None
@@ -188,10 +195,7 @@ async def _revealed_invite(request: Request, db: DbDep, services: ServicesDep,
     if found is None:
         return None
     invite, code = found
-    token = services.tokens.invite_token(
-        InviteClaims(invite.id, invite.room_id, invite.role.value), invite.expires_at)
-    return {"link": f"{_link_base(request, services)}/join/{token}", "code": code,
-            "role": invite.role.value, "label": invite.label}
+    return invitations.reveal(services, link_base(request, services), invite, room, code)
 
 
 async def _transition(room: Room, target: RoomStatus, services: ServicesDep,

@@ -19,6 +19,8 @@ from server.auth.passwords import (
     verify_secret_async,
 )
 from server.deps import STAFF_KEY, CsrfDep, DbDep, MaybeStaffDep, ServicesDep
+from server.i18n import gettext
+from server.locale import SESSION_KEY, supported
 from server.templating import render
 from server.throttle import client_address
 
@@ -63,13 +65,15 @@ async def login(
     if user is None or not valid or not user.active:
         await throttles.login_address.count(address)
         context = {"next": safe_next(next), "email": email,
-                   "error": "The email or password is not right."}
+                   "error": gettext("The email or password is not right.")}
         return render(request, "login.html", context, status_code=400)
     await throttles.login_account.clear(account)
     if needs_rehash(user.password_hash):
         await staff_repo.set_password_hash(db, user, await hash_secret_async(password))
     request.session.clear()
     request.session[STAFF_KEY] = user.id
+    if supported(user.ui_locale):  # their own choice (else their browser's language)
+        request.session[SESSION_KEY] = supported(user.ui_locale)
     return RedirectResponse(safe_next(next), status_code=303)
 
 

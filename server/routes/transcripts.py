@@ -18,6 +18,7 @@ from rooms.errors import NotFound
 from rooms.models import StaffUser, utcnow
 from server.assignments import require_room_access
 from server.deps import DbDep, ServicesDep, StaffDep, require
+from server.i18n import N_
 from server.permissions import Action, allowed, role_of_staff
 from server.services import Services
 from server.templating import render
@@ -25,10 +26,11 @@ from server.transcript_export import FORMATS, TranscriptExport, attachment, buil
 
 router = APIRouter(tags=["transcripts"])
 AUDIT_PAGE_SIZE = 200
-AUDIT_LABELS = {AuditAction.VIEW_TRANSCRIPT.value: "viewed the transcript",
-                AuditAction.EXPORT_TRANSCRIPT.value: "exported the transcript",
-                AuditAction.ADMIN_ROOM_ACCESS.value: "entered a room not theirs",
-                AuditAction.ADD_COUNSELOR.value: "added a counselor"}
+AUDIT_LABELS = {AuditAction.VIEW_TRANSCRIPT.value: N_("viewed the transcript"),
+                AuditAction.EXPORT_TRANSCRIPT.value: N_("exported the transcript"),
+                AuditAction.ADMIN_ROOM_ACCESS.value: N_("entered a room not theirs"),
+                AuditAction.ADD_COUNSELOR.value: N_("added a counselor"),
+                AuditAction.NEW_INVITE_CODE.value: N_("issued a new invitation code")}
 
 
 async def _export(db: AsyncSession, staff: StaffUser, services: Services,

@@ -11,6 +11,7 @@ from rooms.errors import Conflict, DomainError, NotAdmitted
 from rooms.models import Admission, ChatMessage, Participant, utcnow
 from server.corrections import CaptionCorrections, Correction
 from server.events import ADMITTED, HOSTS, to_participant
+from server.form_pushes import FormPushes
 from server.languages import is_supported
 from server.permissions import Action, allowed
 from server.services import Services
@@ -85,6 +86,23 @@ async def handle(message: p.ClientMessage, ctx: Context) -> None:
             await handle_rtc(message, ctx.services, ctx.connection)
         case p.InterpretChannel():
             await handle_interpret_channel(message, ctx.services, ctx.connection)
+        case p.FormPushSend(participant_id=pid, form_id=form_id):
+            ctx.require(Action.SEND_FORM_LINK)
+            await FormPushes(ctx.services).push(
+                room_id=ctx.room_id, by_participant_id=ctx.connection.participant_id,
+                participant_id=pid, form_id=form_id)
+        case p.FormSync():
+            await sync_forms(ctx)
+        case p.MediaStateSet():
+            await relay_media_state(message, ctx)
+
+
+async def relay_media_state(message: p.MediaStateSet, ctx: Context) -> None:
+    """Nothing is stored: each page sends its state again when someone new is present."""
+    if not ctx.connection.admitted:
+        raise NotAdmitted("wait until the host admits you")
+    await ctx.services.events.send(ctx.room_id, ADMITTED, p.MediaState(
+        participant_id=ctx.connection.participant_id, audio=message.audio, video=message.video))
 
 
 async def still_admitted(ctx: Context) -> None:
@@ -238,3 +256,12 @@ async def sync_captions(limit: int, ctx: Context) -> None:
     ctx.require(Action.READ_CAPTIONS)
     captions = await CaptionCorrections(ctx.services).history(ctx.room_id, limit)
     ctx.connection.send(p.CaptionsHistory(captions=captions))
+
+
+async def sync_forms(ctx: Context) -> None:
+    """The forms pushed in this session, as the sender may see them (`server/form_pushes.py`)."""
+    if not ctx.connection.admitted:
+        raise Forbidden("wait until the host admits you")
+    ctx.connection.send(await FormPushes(ctx.services).snapshot(
+        room_id=ctx.room_id, participant_id=ctx.connection.participant_id,
+        role=ctx.connection.role))

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,7 +21,7 @@ from starlette.websockets import WebSocket, WebSocketState
 
 from server.permissions import Action, Role, allowed
 from server.ws import protocol as p
-from server.ws.reading import for_reader
+from server.ws.reading import for_reader, reader_key
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +30,48 @@ HistoryLoader = Callable[[int], Awaitable[tuple[list[p.ChatItem], bool]]]
 CLOSE_ENDED = 4410
 CLOSE_REFUSED = 4403
 CLOSE_TOO_SLOW = 4408
+CLOSE_MOVED = 4307
 FINAL_MESSAGES = {"lobby.denied", "participant.removed", "room.ended"}
+
+
+def encode(message: dict[str, Any], language: str, every_language: bool) -> str:
+    """The frame one reader gets (`server/ws/reading.py`), as JSON text."""
+    return json.dumps(for_reader(message, language, every_language=every_language),
+                      separators=(",", ":"))
+
+
+class _EventTexts:
+    """Room events as JSON text, encoded once per reading language instead of once per socket:
+    the hub hands every socket of a room the same message dict. Entries are found by the dict's
+    identity (an entry holds its dict, so the identity is not reused while it is here); past
+    ``size`` entries the oldest goes. One per thread (`_event_texts`): an event loop's sockets
+    share one, and servers running in other threads of the process (tests) have their own."""
+
+    def __init__(self, size: int = 1024) -> None:
+        self._size = size
+        self._entries: dict[int, tuple[dict[str, Any], dict[str, str]]] = {}
+
+    def text(self, message: dict[str, Any], language: str, every_language: bool) -> str:
+        entry = self._entries.get(id(message))
+        if entry is None:
+            entry = self._entries[id(message)] = (message, {})
+            if len(self._entries) > self._size:
+                del self._entries[next(iter(self._entries))]
+        key = reader_key(message, language, every_language=every_language)
+        text = entry[1].get(key)
+        if text is None:
+            text = entry[1][key] = encode(message, language, every_language)
+        return text
+
+
+_per_thread = threading.local()
+
+
+def _event_texts() -> _EventTexts:
+    texts: _EventTexts | None = getattr(_per_thread, "texts", None)
+    if texts is None:
+        texts = _per_thread.texts = _EventTexts()
+    return texts
 
 
 class _TooSlow(Exception):
@@ -59,6 +101,11 @@ class Connection:
     stopped reading) ends the socket (4408)."""
     _queue: asyncio.Queue[tuple[str, Any]] = field(init=False)
     overflowed: bool = field(default=False, init=False)
+    _writer: asyncio.Task[None] | None = field(default=None, init=False)
+    _sending_since: float | None = field(default=None, init=False)
+    """When the frame being sent was handed to the socket (loop time); None between frames."""
+    _deadline_timer: asyncio.TimerHandle | None = field(default=None, init=False)
+    _too_slow: bool = field(default=False, init=False)
 
     def __post_init__(self) -> None:
         self._queue = asyncio.Queue(self.queue_size)
@@ -101,7 +148,11 @@ class Connection:
 
     def send(self, message: BaseModel) -> None:
         """Queue a message for this client only (replies, errors)."""
-        self._put("send", message.model_dump(mode="json"))
+        self._put("own", message.model_dump(mode="json"))
+
+    def move(self, redirect: BaseModel) -> None:
+        """After what is queued, tell the client where to reconnect and close (4307)."""
+        self._put("moved", redirect.model_dump(mode="json"))
 
     def send_rtc_config(self) -> None:
         if self.rtc_config is not None and self.admitted:
@@ -123,10 +174,14 @@ class Connection:
     # ---- frames out (the writer task) ----
 
     async def run_writer(self) -> None:
+        self._writer = asyncio.current_task()
         try:
             await self._write_all()
         except _TooSlow:
             self.overflowed = True
+        finally:
+            if self._deadline_timer is not None:
+                self._deadline_timer.cancel()
         if self.overflowed:
             log.warning("participant %s reads too slowly; closing", self.participant_id)
             with contextlib.suppress(TimeoutError):  # a client that reads nothing: give up
@@ -138,6 +193,8 @@ class Connection:
             kind, payload = await self._queue.get()
             if kind == "send":
                 await self._send_message(payload)
+            elif kind == "own":
+                await self._write(payload, shared=False)
             elif kind == "sync":
                 await self._sync(self.last_seq if payload is None else payload)
             elif kind == "admitted":
@@ -147,6 +204,10 @@ class Connection:
                 await self._write(payload)
                 await self._close(CLOSE_ENDED if payload["type"] == "room.ended" else
                                   CLOSE_REFUSED, payload.get("message", ""))
+                return
+            elif kind == "moved":
+                await self._write(payload, shared=False)
+                await self._close(CLOSE_MOVED, "reconnect")
                 return
 
     async def _send_message(self, message: dict[str, Any]) -> None:
@@ -167,21 +228,51 @@ class Connection:
         while not complete:
             items, complete = await self.load_history(after_seq)
             await self._write(p.ChatHistory(messages=items, complete=complete).model_dump(
-                mode="json"))
+                mode="json"), shared=False)
             if items:
                 after_seq = items[-1].seq
                 self.last_seq = max(self.last_seq, after_seq)
 
-    async def _write(self, message: dict[str, Any]) -> None:
+    async def _write(self, message: dict[str, Any], *, shared: bool = True) -> None:
+        """``shared``: a room event, the same dict for every socket (encoded once per reading
+        language); otherwise a message made for this socket alone."""
         if self.websocket.application_state is WebSocketState.CONNECTED:
-            message = for_reader(message, self.reading_language,
-                                 every_language=self.every_translation)
-            text = json.dumps(message, separators=(",", ":"))
-            try:
-                async with asyncio.timeout(self.write_deadline):  # no task per frame
-                    await self.websocket.send_text(text)
-            except TimeoutError:
+            if shared:
+                text = _event_texts().text(message, self.reading_language,
+                                           self.every_translation)
+            else:
+                text = encode(message, self.reading_language, self.every_translation)
+            await self._send_text(text)
+
+    async def _send_text(self, text: str) -> None:
+        """One frame; a frame the client has not taken within `write_deadline` ends the
+        writer (`_TooSlow`). One timer per socket watches the deadline, re-armed when it
+        fires while a frame is out (a timer per frame cost more than the frame)."""
+        loop = asyncio.get_running_loop()
+        self._sending_since = loop.time()
+        if self._deadline_timer is None:
+            self._deadline_timer = loop.call_at(self._sending_since + self.write_deadline,
+                                                self._check_deadline)
+        try:
+            await self.websocket.send_text(text)
+        except asyncio.CancelledError:
+            if self._too_slow and self._writer is not None and self._writer.uncancel() == 0:
                 raise _TooSlow from None
+            raise
+        finally:
+            self._sending_since = None
+
+    def _check_deadline(self) -> None:
+        self._deadline_timer = None
+        if self._sending_since is None:
+            return  # between frames: the next frame arms the timer again
+        due = self._sending_since + self.write_deadline
+        loop = asyncio.get_running_loop()
+        if loop.time() < due:
+            self._deadline_timer = loop.call_at(due, self._check_deadline)
+        elif self._writer is not None and not self._too_slow:
+            self._too_slow = True
+            self._writer.cancel()
 
     async def _close(self, code: int, reason: str) -> None:
         if self.websocket.application_state is WebSocketState.CONNECTED:

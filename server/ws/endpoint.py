@@ -23,6 +23,7 @@ from server.ws import protocol as p
 from server.ws.actions import Context, chat_item, handle
 from server.ws.connection import CLOSE_ENDED, CLOSE_REFUSED, Connection
 from server.ws.ratelimit import TokenBucket
+from server.ws.redirect import sent_elsewhere
 from server.ws.rtc_actions import close_media, rtc_config
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,8 @@ async def room_socket(websocket: WebSocket, room_id: str, token: str = "",
             CLOSE_TOO_MANY))
         return
     try:
+        if await sent_elsewhere(services, websocket, room_id, token):
+            return  # another node serves the room
         try:
             connection = await _authenticate(services, websocket, room_id, token)
         except Refused as refused:
@@ -87,12 +90,15 @@ async def _authenticate(services: Services, websocket: WebSocket, room_id: str,
             raise Refused(exc.code, exc.message, CLOSE_UNAUTHORIZED) from exc
         if room.status is RoomStatus.ENDED:
             raise Refused("room_ended", "This session has ended.", CLOSE_ENDED)
-        if person.admission in (Admission.DENIED, Admission.REMOVED):
+        if person.admission is Admission.REMOVED:
+            raise Refused("removed", "The host has removed you from this session.",
+                          CLOSE_REFUSED)
+        if person.admission is Admission.DENIED:
             raise Refused("not_admitted", "The host did not admit you to this session.",
                           CLOSE_REFUSED)
         if not await participant_assigned(session, person):
             raise Refused("forbidden", NOT_ASSIGNED, CLOSE_REFUSED)
-        await participants_repo.count_connection(session, person.id, +1)
+        socket_id = await services.presence.opened(session, person.id, room_id)
     role = role_in_room(person.role)
     connection = Connection(
         websocket=websocket, room_id=room_id, participant_id=person.id, role=role,
@@ -104,6 +110,7 @@ async def _authenticate(services: Services, websocket: WebSocket, room_id: str,
         reading_language=participants_repo.reading_language(person),
         every_translation=role is Role.INTERPRETER,
     )
+    services.presence.bind(connection, socket_id)
     permissions = [a.value for a in Action if allowed(role, a)]
     connection.send(p.Welcome(you=participant_info(person), admission=person.admission.value,
                               room=room_info(room), permissions=permissions,
@@ -181,8 +188,7 @@ async def _serve(services: Services, connection: Connection) -> None:
 
 async def _disconnected(services: Services, connection: Connection) -> None:
     try:
-        async with services.transaction() as session:
-            await participants_repo.count_connection(session, connection.participant_id, -1)
+        await services.presence.closed(connection)
         await services.events.people_changed(connection.room_id)
     except Exception:
         log.exception("could not record that %s left", connection.participant_id)

@@ -19,16 +19,16 @@ class RoomHub:
         self._bus = bus
         self._rooms: dict[str, set[Connection]] = defaultdict(set)
         self._handlers: dict[str, Handler] = {}
-        self._presence_listeners: list[Callable[[str], None]] = []
+        self._presence_listeners: list[Callable[[str, dict[str, Any]], None]] = []
         self._sockets: dict[str, int] = defaultdict(int)  # participant id -> sockets here
         self._chat_buckets: dict[str, TokenBucket] = {}
         self._addresses: dict[str, int] = defaultdict(int)  # client address -> open sockets
         bus.on_reconnect(self.resync_all)
 
-    def on_presence(self, listener: Callable[[str], None]) -> None:
-        """Call ``listener(room_id)`` whenever a room of this node's sockets gets a new
-        participant list (someone joined, left, was admitted or changed reading language, on
-        any node)."""
+    def on_presence(self, listener: Callable[[str, dict[str, Any]], None]) -> None:
+        """Call ``listener(room_id, presence)`` whenever a room of this node's sockets gets a
+        new participant list (the `presence` message: someone joined, left, was admitted or
+        changed reading language, on any node)."""
         self._presence_listeners.append(listener)
 
     def _handler(self, room_id: str) -> Handler:
@@ -60,7 +60,7 @@ class RoomHub:
     def _dispatch(self, room_id: str, event: dict[str, Any]) -> None:
         if event["msg"]["type"] == "presence":
             for listener in self._presence_listeners:
-                listener(room_id)
+                listener(room_id, event["msg"])
         for connection in list(self._rooms.get(room_id, ())):
             connection.deliver(event)
 
@@ -122,6 +122,14 @@ class RoomHub:
             for connection in list(conns):
                 if connection.participant_id == participant_id:
                     connection.deliver(event)
+
+    def room_ids(self) -> set[str]:
+        """Rooms with a socket on this node."""
+        return set(self._rooms)
+
+    def connections_in(self, room_id: str) -> list[Connection]:
+        """This node's sockets of one room."""
+        return list(self._rooms.get(room_id, ()))
 
     def connection_count(self) -> int:
         return sum(len(c) for c in self._rooms.values())

@@ -152,11 +152,45 @@ class CaptionsSync(_Message):
     limit: Annotated[int, Field(ge=1, le=1000)] = 200
 
 
+MediaDeviceState = Literal["on", "off", "unavailable"]
+"""A microphone or camera: sending, switched off by its owner, or absent (no device, or the
+browser's permission refused)."""
+
+
+class MediaStateSet(_Message):
+    """The sender's own microphone and camera as their page has them now; relayed to everyone
+    admitted as `media.state` (pages show a muted icon, or initials instead of video)."""
+
+    type: Literal["media.state"] = "media.state"
+    audio: MediaDeviceState
+    video: MediaDeviceState
+
+
+class FormPushSend(_Message):
+    """A counselor pushes a form (not archived) to a worker admitted to the session: the
+    worker's page opens it (`form.pushed`) until they send it. Pushing a form the worker has
+    not sent yet again pushes nothing new."""
+
+    type: Literal["form.push"] = "form.push"
+    participant_id: Id
+    form_id: Id
+
+
+class FormSync(_Message):
+    """Ask for the forms pushed in this session (a worker: theirs; staff: all, with the forms
+    they may push): answered by `form.pushes`."""
+
+    type: Literal["form.sync"] = "form.sync"
+
+
+
 ClientMessage = Annotated[
     ChatSend | ChatSync | LobbyAdmit | LobbyDeny | LobbyMessage | ParticipantRemove
     | RoomSetAutoAdmit | ConsentSet | ReadingSet | Ping | RtcOffer | RtcAnswer | RtcCandidate
     | InterpretChannel
-    | CaptionCorrect | CaptionsSync,
+    | CaptionCorrect | CaptionsSync
+    | MediaStateSet
+    | FormPushSend | FormSync,
     Field(discriminator="type"),
 ]
 
@@ -303,6 +337,14 @@ class Pong(_Message):
     nonce: str = ""
 
 
+class Redirect(_Message):
+    """This node does not serve the room (any more): reconnect at `url`, the node that does
+    (None: the address you came in by). The socket closes next, with 4307."""
+
+    type: Literal["redirect"] = "redirect"
+    url: str | None = None
+
+
 class Error(_Message):
     type: Literal["error"] = "error"
     code: str
@@ -443,12 +485,71 @@ class CaptionsStatus(_Message):
     state: CaptionsState
 
 
+class MediaState(_Message):
+    """A participant's microphone and camera (to everyone admitted), from their `media.state`."""
+
+    type: Literal["media.state"] = "media.state"
+    participant_id: str
+    audio: MediaDeviceState
+    video: MediaDeviceState
+
+
+class FormPushItem(BaseModel):
+    """One form pushed to one worker. ``url``: to the worker, their page for filling it
+    (`/f/{token}`); to staff, the review page of what they sent (empty until then)."""
+
+    model_config = ConfigDict(frozen=True)
+    id: str
+    form_id: str
+    title: str
+    """In the worker's language where the form has it (to the worker)."""
+    participant_id: str
+    participant_name: str
+    pushed_by: str
+    pushed_at: datetime
+    submission_id: str | None = None
+    submitted_at: datetime | None = None
+    url: str = ""
+
+
+class FormChoice(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    id: str
+    title: str
+
+
+class FormPushes(_Message):
+    """The session's pushed forms (a worker's own; to staff, everyone's and the forms they
+    may push)."""
+
+    type: Literal["form.pushes"] = "form.pushes"
+    pushes: list[FormPushItem]
+    forms: list[FormChoice] = Field(default_factory=list)
+
+
+class FormPushed(_Message):
+    """A form was pushed: to the worker (who sees it open) and to the session's hosts."""
+
+    type: Literal["form.pushed"] = "form.pushed"
+    push: FormPushItem
+
+
+class FormSubmitted(_Message):
+    """The worker sent a pushed form: to the hosts (``push.url``: its review page) and to the
+    worker's own sockets (their page closes it)."""
+
+    type: Literal["form.submitted"] = "form.submitted"
+    push: FormPushItem
+
+
 ServerMessage = Annotated[
     Welcome | RoomState | RoomEnded | Presence | WaitingList | LobbyWaiting | LobbyNote
     | LobbyAdmitted | LobbyDenied | Removed | ChatMessageOut | ChatHistory | ChatAck | Pong
     | Error | RtcConfig | RtcServerOffer | RtcServerAnswer | RtcState | RtcDropped | Caption
     | InterpretChannelState
-    | CaptionsStatus | CaptionsHistory,
+    | CaptionsStatus | CaptionsHistory
+    | MediaState
+    | FormPushes | FormPushed | FormSubmitted,
     Field(discriminator="type"),
 ]
 

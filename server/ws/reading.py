@@ -10,6 +10,16 @@ from __future__ import annotations
 
 from typing import Any
 
+TRANSLATED = frozenset({"caption", "captions.history", "chat.message", "chat.history"})
+"""The messages that carry translations (every other message is the same for every reader)."""
+
+
+def reader_key(message: dict[str, Any], language: str, *, every_language: bool) -> str:
+    """Equal for two readers who get ``message`` alike."""
+    if every_language:
+        return "*"
+    return language if message.get("type") in TRANSLATED else ""
+
 
 def for_reader(message: dict[str, Any], language: str, *, every_language: bool) -> dict[str, Any]:
     """The message as this reader gets it (the input is shared by every socket: never

@@ -17,7 +17,7 @@ def _path(link: str) -> str:
 
 
 def _form(csrf: str, code: str, name: str = "Nguyen Van An") -> dict[str, str]:
-    return {"csrf_token": csrf, "name": name, "code": code, "language": "vi",
+    return {"csrf_token": csrf, "name": name, "code": code, "language": "en",
             "transcription": "yes"}
 
 

@@ -52,7 +52,7 @@ def test_joining_names_are_checked_and_roles_travel_with_them(live: LiveServer) 
     for name, problem in (("Counselor One", "staff title"), ("\u200b\u200b", "Enter your name"),
                           ("Counselor Kim", "staff title")):
         link, code = counselor.invite(room_id)
-        refused = Browser(live.url).join(link, code, name=name)
+        refused = Browser(live.url).join(link, code, name=name, language="en")  # said in English
         assert refused.status_code == 400 and problem in refused.text, name
     link, code = counselor.invite(room_id)
     worker = Browser(live.url)

@@ -160,10 +160,10 @@ def test_wrong_codes_lock_the_invitation(live: LiveServer) -> None:
     link, code = counselor.invite(room_id)
     worker = Browser(live.url)
     wrong = "000000" if code != "000000" else "111111"
-    first = worker.join(link, wrong)
+    first = worker.join(link, wrong, language="en")  # the page speaks the chosen language
     assert first.status_code == 400 and "4 tries left" in first.text
     for _ in range(4):
-        worker.join(link, wrong)
+        worker.join(link, wrong, language="en")
     locked = worker.http.get(link.split(str(live.port), 1)[1])
     assert locked.status_code == 403 and "can no longer be used" in locked.text
 
@@ -175,7 +175,7 @@ def test_join_form_validation_and_bad_links(live: LiveServer) -> None:
     worker = Browser(live.url)
     bad_language = worker.join(link, code, language="klingon")
     assert bad_language.status_code == 400 and "Choose the language" in bad_language.text
-    no_name = worker.join(link, code, name="   ")
+    no_name = worker.join(link, code, name="   ", language="en")
     assert no_name.status_code == 400 and "Enter your name" in no_name.text
     forged = worker.http.get("/join/eyJhbGciOiJIUzI1NiJ9.e30.bad")
     assert forged.status_code == 403 and "not valid" in forged.text

@@ -31,8 +31,7 @@ from server.setup import create_staff_account
 from server.ws.protocol import CORRECTED_REV
 from tests.conftest import app_settings, seed_staff, staff_browser
 from tests.live import Browser, LiveServer, Socket
-from tests.translation.packbuild import build_multilingual
-from translation.packs import install_multilingual_dir
+from tests.translation.packbuild import installed_multilingual
 
 T = TypeVar("T")
 ROWS = [
@@ -45,10 +44,7 @@ SECOND_INTERPRETER = ("interpreter2@example.org", "interpreter-pass-2")
 
 @pytest.fixture(scope="module")
 def translation_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    built = build_multilingual(tmp_path_factory.mktemp("built") / "tiny-m2m", ROWS)
-    target = tmp_path_factory.mktemp("translation")
-    install_multilingual_dir(built, target, licence="MIT (test model)")
-    return target
+    return installed_multilingual(tmp_path_factory, ROWS)
 
 
 @pytest.fixture(scope="module")

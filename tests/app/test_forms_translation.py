@@ -12,8 +12,7 @@ import pytest
 from tests.app.forms_support import Worker, database, send_link, settings_for
 from tests.conftest import staff_browser
 from tests.live import LiveServer
-from tests.translation.packbuild import build_multilingual
-from translation.packs import install_multilingual_dir
+from tests.translation.packbuild import installed_multilingual
 
 ROWS = [
     {"vi": "xin chào", "ko": "안녕하세요", "en": "hello"},
@@ -33,9 +32,7 @@ SPEC = {
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    built = build_multilingual(tmp_path_factory.mktemp("built") / "tiny-m2m", ROWS)
-    models = tmp_path_factory.mktemp("translation")
-    install_multilingual_dir(built, models, licence="MIT (test model)")
+    models = installed_multilingual(tmp_path_factory, ROWS)
     root = tmp_path_factory.mktemp("forms-tr")
     settings = settings_for(database(root), root, translation_dir=models, staff_language="ko",
                             captions_enabled=False)

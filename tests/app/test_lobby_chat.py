@@ -13,7 +13,7 @@ def _worker_joins(live: LiveServer, counselor: Browser, room_id: str) -> tuple[B
     worker = Browser(live.url)
     page = worker.join(link, code, name="Tran Thi Mai", language="vi")
     assert page.status_code == 200
-    assert "Waiting room" in page.text
+    assert 'id="lobby-title"' in page.text and '<html lang="vi"' in page.text  # in her language
     return worker, worker.room(room_id).token
 
 

@@ -220,6 +220,12 @@ def review_submissions(actor: Actor) -> bool:
     return response.status_code == 200 and 'id="submissions"' in response.text
 
 
+def edit_hall(actor: Actor) -> bool:
+    return _post(actor, "/staff/hall", {"slug": f"page-{uuid.uuid4().hex[:6]}",
+                                        "language": "en", "title": "Job fair",
+                                        "body": "Come and meet employers."})
+
+
 def submit_form(actor: Actor) -> bool:
     """The host sends a form link to the actor as a person in the room, who fills it in."""
     form_id, me = _form(actor), actor.socket.seen[0]["you"]["id"]

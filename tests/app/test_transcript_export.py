@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+from babel.dates import format_datetime
 
 from rooms import audit, lifecycle
 from rooms import corrections as corrections_repo
@@ -222,8 +223,8 @@ def test_the_page_shows_names_local_times_corrections_and_export_links(
                                                                seeded.host_utterance]
     assert ">Tiếng Việt (Vietnamese)</td>" in page and ">한국어 (Korean)</td>" in page
     said = _said_at(seeded, 2.5)
-    assert f'<time datetime="{said.isoformat()}" title="KST">{said:%Y-%m-%d %H:%M:%S}</time>' \
-        in page
+    shown = format_datetime(said, "medium", tzinfo=said.tzinfo, locale="en")  # the page's locale
+    assert f'<time datetime="{said.isoformat()}" title="KST">{shown}</time>' in page
     assert "corrected by Interpreter Kim" in page
     assert "직장에 복귀하고 싶어요" in page and MACHINE_KO in page  # current and machine text
     assert "Fish &amp; chips &lt;b&gt;bold&lt;/b&gt; --&gt; &#34;ok&#34;" in page

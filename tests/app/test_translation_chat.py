@@ -14,8 +14,7 @@ from rooms.migrate import upgrade
 from server.services import Services
 from tests.conftest import app_settings, seed_staff, staff_browser
 from tests.live import Browser, LiveServer, Socket
-from tests.translation.packbuild import build_multilingual
-from translation.packs import install_multilingual_dir
+from tests.translation.packbuild import installed_multilingual
 
 ROWS = [
     {"vi": "xin chào", "ko": "안녕하세요", "en": "hello"},
@@ -26,10 +25,7 @@ ROWS = [
 
 @pytest.fixture(scope="module")
 def translation_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    built = build_multilingual(tmp_path_factory.mktemp("built") / "tiny-m2m", ROWS)
-    target = tmp_path_factory.mktemp("translation")
-    install_multilingual_dir(built, target, licence="MIT (test model)")
-    return target
+    return installed_multilingual(tmp_path_factory, ROWS)
 
 
 @pytest.fixture(scope="module")

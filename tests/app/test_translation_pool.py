@@ -20,9 +20,8 @@ from tests.speech.conftest import (  # noqa: F401 - fixtures used here
     tiny_en_dir,
     tiny_engine,
 )
-from tests.translation.packbuild import build_multilingual
+from tests.translation.packbuild import installed_multilingual
 from translation import Registry, Status, TranslationService, open_registry
-from translation.packs import install_multilingual_dir
 
 pytestmark = pytest.mark.redis
 
@@ -34,10 +33,7 @@ ROWS = [
 
 @pytest.fixture(scope="module")
 def translation_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    built = build_multilingual(tmp_path_factory.mktemp("built") / "pool-m2m", ROWS)
-    target = tmp_path_factory.mktemp("translation")
-    install_multilingual_dir(built, target, licence="MIT (test model)")
-    return target
+    return installed_multilingual(tmp_path_factory, ROWS)
 
 
 @pytest.fixture

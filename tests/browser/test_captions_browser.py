@@ -25,8 +25,11 @@ from server.services import Services
 from tests.browser.test_media_browser import on_server, open_browser
 from tests.browser.test_room_flow import (
     assert_fits_phone,
+    close_panel,
     create_invitation,
     enter_room,
+    open_panel,
+    past_device_check,
     schedule_and_open,
     sign_in,
 )
@@ -114,7 +117,9 @@ def test_each_page_shows_the_other_persons_words_as_captions(
         schedule_and_open(host, "Captions check")
         link, code = create_invitation(host)
         enter_room(host)
+        open_panel(host, "People")
         host.get_by_label("Admit automatically").check()
+        close_panel(host, "People")
         host_id = host.locator("#room").get_attribute("data-participant-id") or ""
         room_id = host.locator("#room").get_attribute("data-room-id") or ""
 
@@ -128,7 +133,7 @@ def test_each_page_shows_the_other_persons_words_as_captions(
         expect(ask).to_be_hidden()
         switch = host.get_by_label("Caption what I say")
         expect(switch).to_be_checked()
-        expect(switch).to_be_focused()
+        expect(host.locator("#captions-toggle")).to_be_focused()  # the switch is in its sheet
         expect(host.locator("#captions-status")).to_have_text("Captions on (Counselor Kim)")
 
         guest_ctx, guest, guest_problems = open_browser(playwright, live, tmp_path / "guest",
@@ -141,6 +146,7 @@ def test_each_page_shows_the_other_persons_words_as_captions(
         guest.get_by_label("Your language").select_option("en")
         guest.get_by_label("Yes, transcribe and translate what I say").check()
         guest.get_by_role("button", name="Join").click()
+        past_device_check(guest)
         expect(guest.locator("#media-status")).to_have_text("Media: connected")
         worker_id = guest.locator("#room").get_attribute("data-participant-id") or ""
         # the worker answered on the join page: no question for them, their switch is on
@@ -172,11 +178,13 @@ def test_each_page_shows_the_other_persons_words_as_captions(
         # the caption size can be changed (and is kept in the browser)
         strip = guest.locator("#captions")
         before = float(strip.get_attribute("data-size") or 0)
+        open_panel(guest, "Captions")
         guest.get_by_role("button", name="Larger captions").click()
         assert float(strip.get_attribute("data-size") or 0) > before
         assert_fits_phone(guest)
 
         # the counselor withdraws: the room shows that only the worker is captioned
+        open_panel(host, "Captions")
         switch.uncheck()
         for page in (host, guest):
             expect(page.locator("#captions-status")).to_have_text("Captions on (Maria Lopez)")

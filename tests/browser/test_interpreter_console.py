@@ -32,7 +32,9 @@ from tests.browser.test_room_flow import (  # noqa: F401 - module fixtures used 
     chromium,
     create_invitation,
     enter_room,
+    open_panel,
     open_person,
+    past_device_check,
     people,
     playwright,
     schedule_and_open,
@@ -40,8 +42,7 @@ from tests.browser.test_room_flow import (  # noqa: F401 - module fixtures used 
 )
 from tests.conftest import app_settings, seed_staff
 from tests.live import LiveServer
-from tests.translation.packbuild import build_multilingual
-from translation.packs import install_multilingual_dir
+from tests.translation.packbuild import installed_multilingual
 
 pytestmark = pytest.mark.browser
 
@@ -55,9 +56,7 @@ CORRECTED = "안녕하십니까"
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    translation_dir = tmp_path_factory.mktemp("translation")
-    built = build_multilingual(tmp_path_factory.mktemp("built") / "tiny-m2m", ROWS)
-    install_multilingual_dir(built, translation_dir, licence="MIT (test model)")
+    translation_dir = installed_multilingual(tmp_path_factory, ROWS)
     url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('live') / 'counsel.db'}"
     upgrade(url)
     seed_staff(url)
@@ -134,8 +133,10 @@ def test_a_correction_on_the_console_replaces_the_text_on_the_readers_page(
     guest.get_by_label("Your language").select_option("vi")
     guest.get_by_label("Yes, transcribe and translate what I say").check()
     guest.get_by_role("button", name="Join").click()
+    past_device_check(guest)
+    open_panel(host, "People")
     host.get_by_role("button", name="Admit Tran Thi Mai").click()
-    expect(guest.get_by_role("heading", name="Chat")).to_be_visible()
+    expect(guest.locator("#stage")).to_be_visible()
     worker_id = guest.locator("#room").get_attribute("data-participant-id") or ""
 
     interpreter = open_person(chromium, live, people)
@@ -151,9 +152,11 @@ def test_a_correction_on_the_console_replaces_the_text_on_the_readers_page(
     expect(console.locator("#tiles, #local-video")).to_have_count(0)  # listen only: no media
 
     # everyone sees that an interpreter is here, and for which languages
-    for page in (host, guest):
+    for page in (host, guest):  # in each page's language (the worker's: Vietnamese)
+        label = page.evaluate("(l) => t('interpreter: %(languages)s', {languages: l})",
+                              "한국어 (Korean), Tiếng Việt (Vietnamese)")
         expect(page.locator("#people li.interpreter")).to_contain_text(
-            "Interpreter Kim (interpreter: 한국어 (Korean), Tiếng Việt (Vietnamese)")
+            f"Interpreter Kim ({label}")
 
     utterance = say_final(live, room_id, worker_id, "Xin chào")
     line = caption_line(host, utterance)

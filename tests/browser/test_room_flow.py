@@ -156,7 +156,33 @@ def enter_room(page: Page) -> None:
 
 
 def chat_log(page: Page) -> Locator:
-    return page.get_by_role("list", name="Chat messages")
+    return page.locator("#chat-log")  # its name is in the page's language
+
+
+def past_device_check(page: Page) -> None:
+    """From the device check page (after Join) on to the lobby (in any page language)."""
+    expect(page.locator("#device-check")).to_be_visible()
+    page.locator("#check-continue").click()
+
+
+PANELS = {"Chat": "#chat-toggle", "People": "#people-toggle", "Captions": "#captions-toggle",
+          "Settings": "#settings-toggle"}
+
+
+def open_panel(page: Page, name: str) -> None:
+    """Open one of the room's sheets: "Chat", "People", "Captions" (the control bar) or
+    "Settings" (the room's header); an open one stays open."""
+    button = page.locator(PANELS[name])
+    if button.get_attribute("aria-expanded") != "true":
+        button.click()
+    expect(button).to_have_attribute("aria-expanded", "true")
+
+
+def close_panel(page: Page, name: str) -> None:
+    button = page.locator(PANELS[name])
+    if button.get_attribute("aria-expanded") == "true":
+        button.click()
+    expect(button).to_have_attribute("aria-expanded", "false")
 
 
 def test_worker_is_admitted_and_chats_with_the_counselor_on_phones(
@@ -167,7 +193,9 @@ def test_worker_is_admitted_and_chats_with_the_counselor_on_phones(
     schedule_and_open(host, "Return-to-work plan — first meeting")
     link, code = create_invitation(host)
     enter_room(host)
+    open_panel(host, "Chat")
     expect(host.get_by_role("heading", name="Chat")).to_be_visible()
+    open_panel(host, "People")
     expect(host.get_by_role("heading", name=re.compile(r"^Lobby"))).to_be_visible()
 
     worker = open_person(chromium, live, people)
@@ -178,9 +206,11 @@ def test_worker_is_admitted_and_chats_with_the_counselor_on_phones(
     guest.get_by_label("Your language").select_option("vi")
     guest.get_by_label("Yes, transcribe and translate what I say").check()
     guest.get_by_role("button", name="Join").click()
-    expect(guest.get_by_role("heading", name="Waiting room")).to_be_visible()
-    expect(guest.locator("#lobby-message")).to_contain_text("wait", ignore_case=True)
-    expect(guest.get_by_role("heading", name="Chat")).to_be_hidden()
+    past_device_check(guest)
+    # the worker's pages are in their language (Vietnamese): found by id here
+    expect(guest.locator("#lobby")).to_be_visible()
+    expect(guest.locator("#lobby-message")).not_to_be_empty()
+    expect(guest.locator("#sheet-chat")).to_be_hidden()
     assert_fits_phone(guest)
 
     admit = host.get_by_role("button", name="Admit Nguyen Van An")
@@ -191,9 +221,12 @@ def test_worker_is_admitted_and_chats_with_the_counselor_on_phones(
     expect(admit).to_have_count(0)
     expect(host.locator("#people")).to_contain_text("Nguyen Van An")
 
-    expect(guest.get_by_role("heading", name="Chat")).to_be_visible()
-    expect(guest.get_by_role("heading", name="Waiting room")).to_be_hidden()
-    message = guest.get_by_label("Message", exact=True)
+    # admitted: focus on the controls (the video stays in view); chat opens from the bar
+    expect(guest.locator("#control-bar button:focus")).to_have_count(1)
+    expect(guest.locator("#lobby")).to_be_hidden()
+    open_panel(guest, "Chat")
+    expect(guest.locator("#sheet-chat")).to_be_visible()
+    message = guest.locator("#chat-input")
     expect(message).to_be_focused()
     message.fill("Xin chào, tôi là An.")
     message.press("Enter")
@@ -202,6 +235,7 @@ def test_worker_is_admitted_and_chats_with_the_counselor_on_phones(
     expect(chat_log(host)).to_contain_text("Nguyen Van An")
     expect(chat_log(guest).locator("li.pending")).to_have_count(0)
 
+    open_panel(host, "Chat")
     reply = host.get_by_label("Message", exact=True)
     reply.fill("Welcome, An. Can you hear me?")
     reply.press("Enter")
@@ -253,17 +287,59 @@ def test_worker_joins_with_the_keyboard_only(
     keys.press("Tab")
     expect(guest.get_by_role("button", name="Join")).to_be_focused()
     keys.press("Enter")
-    expect(guest.get_by_role("heading", name="Waiting room")).to_be_visible()
+    expect(guest.locator("#device-check")).to_be_visible()
+    go_on = guest.locator("#check-continue")
+    for _ in range(12):  # past the camera, microphone and sound controls
+        keys.press("Tab")
+        if go_on.evaluate("el => el === document.activeElement"):
+            break
+    expect(go_on).to_be_focused()
+    keys.press("Enter")
+    expect(guest.locator("#lobby")).to_be_visible()
     assert_fits_phone(guest)
 
+    open_panel(host, "People")
     admit = host.get_by_role("button", name="Admit Tran Thi Mai")
     expect(admit).to_be_visible()
     admit.focus()
     host.keyboard.press("Enter")
-    expect(guest.get_by_label("Message", exact=True)).to_be_focused()
+    # admitted: the keyboard is on the control bar; Tab to Chat, Enter, and type
+    expect(guest.locator("#control-bar button:focus")).to_have_count(1)
+    chat = guest.locator("#chat-toggle")
+    for _ in range(6):
+        keys.press("Tab")
+        if chat.evaluate("el => el === document.activeElement"):
+            break
+    expect(chat).to_be_focused()
+    keys.press("Enter")
+    expect(guest.locator("#chat-input")).to_be_focused()
     keys.type("Cảm ơn")
     keys.press("Enter")
     expect(chat_log(host)).to_contain_text("Cảm ơn")
+
+    # and out again: Escape closes the chat sheet back onto its button, Tab reaches Leave,
+    # the dialog opens with the keyboard in it, and Leave is chosen with the keyboard too
+    keys.press("Escape")
+    expect(chat).to_be_focused()
+    leave = guest.locator("#leave-button")
+    for _ in range(6):
+        keys.press("Tab")
+        if leave.evaluate("el => el === document.activeElement"):
+            break
+    expect(leave).to_be_focused()
+    keys.press("Enter")
+    dialog = guest.locator("#leave-dialog")
+    expect(dialog).to_be_visible()
+    confirm = guest.locator("#leave-confirm")
+    for _ in range(4):
+        if confirm.evaluate("el => el === document.activeElement"):
+            break
+        keys.press("Tab")
+    expect(confirm).to_be_focused()
+    keys.press("Enter")
+    expect(dialog).to_be_hidden()
+    expect(guest.locator("#stage")).to_be_hidden()
+    expect(host.locator("#people")).to_contain_text("not connected")
 
     host.goto(admin_path)
     expect(host.get_by_role("cell", name="Tran Thi Mai")).to_be_visible()

@@ -28,16 +28,18 @@ from tests.browser.test_media_browser import open_browser
 from tests.browser.test_room_flow import (
     assert_fits_phone,
     chat_log,
+    close_panel,
     create_invitation,
     enter_room,
+    open_panel,
+    past_device_check,
     schedule_and_open,
     sign_in,
 )
 from tests.conftest import app_settings, seed_staff
 from tests.live import LiveServer
 from tests.speech.conftest import MODELS_DIR
-from tests.translation.packbuild import build_multilingual
-from translation.packs import install_multilingual_dir
+from tests.translation.packbuild import installed_multilingual
 
 pytestmark = pytest.mark.browser
 
@@ -61,9 +63,7 @@ CAPTION_WAIT = 60_000  # ms: a loop of the WAV, the end of speech, recognition a
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     install("whisper-base", MODELS_DIR)
-    translation_dir = tmp_path_factory.mktemp("translation")
-    built = build_multilingual(tmp_path_factory.mktemp("built") / "tiny-m2m", ROWS)
-    install_multilingual_dir(built, translation_dir, licence="MIT (test model)")
+    translation_dir = installed_multilingual(tmp_path_factory, ROWS)
     url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('live') / 'counsel.db'}"
     upgrade(url)
     seed_staff(url)
@@ -129,7 +129,9 @@ def test_each_page_reads_the_other_person_in_its_own_language(
         schedule_and_open(host, "Translated captions")
         link, code = create_invitation(host)
         enter_room(host)
+        open_panel(host, "People")
         host.get_by_label("Admit automatically").check()
+        close_panel(host, "People")
         host.get_by_role("button", name="Yes, caption me").click()
         host_id = host.locator("#room").get_attribute("data-participant-id") or ""
         expect(host.get_by_label("Read captions and chat in")).to_have_value("en")
@@ -144,11 +146,14 @@ def test_each_page_reads_the_other_person_in_its_own_language(
         guest.get_by_label("Your language").select_option("de")
         guest.get_by_label("Yes, transcribe and translate what I say").check()
         guest.get_by_role("button", name="Join").click()
+        past_device_check(guest)
         expect(guest.locator("#media-status")).to_have_text("Media: connected")
         worker_id = guest.locator("#room").get_attribute("data-participant-id") or ""
         expect(guest.get_by_label("Read captions and chat in")).to_have_value("de")
 
         # chat: each reads the other's message in their own language, the original a tap away
+        open_panel(guest, "Chat")
+        open_panel(host, "Chat")
         guest.get_by_label("Message", exact=True).fill(WORKER_TYPES)
         guest.get_by_label("Message", exact=True).press("Enter")
         host.get_by_label("Message", exact=True).fill(COUNSELOR_TYPES)
@@ -172,6 +177,7 @@ def test_each_page_reads_the_other_person_in_its_own_language(
             expect(line.locator(".caption-note")).to_have_text(" (machine translation)")
             shown_original = line.locator(".caption-original")
             expect(shown_original).to_be_hidden()
+            open_panel(page, "Captions")
             switch = page.get_by_label("Show original", exact=True)
             switch.check()
             expect(shown_original).to_have_text(f" — {original}")
@@ -181,7 +187,9 @@ def test_each_page_reads_the_other_person_in_its_own_language(
             assert_fits_phone(page)
 
         # the counselor now reads Korean: the chat so far and the next captions follow
+        open_panel(host, "Settings")
         host.get_by_label("Read captions and chat in").select_option("ko")
+        open_panel(host, "Chat")
         expect(chat_item(host, "감사합니다, 내일 봐요.")).to_have_count(1)
         expect(chat_log(host).get_by_role("listitem")).to_have_count(2)
         expect(chat_item(host, COUNSELOR_TYPES).locator("details")).to_have_count(0)

@@ -111,6 +111,11 @@ def _messages(t: Targets) -> dict[str, st.SearchStrategy[Json]]:
         "interpret.channel": {"language": st.one_of(st.none(), language)},
         "caption.correct": {"utterance_id": utterance, "language": language, "text": texts},
         "captions.sync": {"limit": ints},
+        "media.state": {"audio": st.sampled_from(["on", "off", "unavailable", "x"]),
+                        "video": st.sampled_from(["on", "off", "unavailable", "x"])},
+        # a form id that does not exist, mostly (the fuzz server has no forms loaded)
+        "form.push": {"participant_id": someone, "form_id": texts},
+        "form.sync": {},
     }
     assert set(fields) == set(client_types()), "a client message type has no fuzzer"
     return {kind: st.fixed_dictionaries({"type": st.just(kind), **values},

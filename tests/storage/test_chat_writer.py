@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from rooms import chat, invites, lifecycle, participants, staff
-from rooms.chat_writer import ChatWriter, Post, StoredMessage, open_chat_writer
+from rooms.chat_writer import MAX_BATCH, ChatWriter, Post, StoredMessage, open_chat_writer
 from rooms.db import make_engine
 from rooms.errors import NotAdmitted, NotFound, RoomEnded
 from rooms.models import Participant, Room, RoomRole, RoomStatus, StaffRole, utcnow
@@ -75,6 +75,18 @@ async def test_a_burst_shares_commits_and_every_room_stays_gapless(
         assert [m.seq for m in mine] == list(range(1, 31))  # in the order posted
         assert [m.text for m in mine] == [str(i) for i in range(30)]
     assert writer.batches < len(posts)  # messages waiting together were committed together
+
+
+async def test_a_full_batch_and_its_retries_are_stored_in_one_go(
+        writer: ChatWriter, sessions: async_sessionmaker[AsyncSession]) -> None:
+    room, host = await _room_with_host(sessions)
+    count = MAX_BATCH + 20
+    stored = await asyncio.gather(*(writer.post(_post(room, host, f"f{i}")) for i in range(count)))
+    assert [m.seq for m in stored] == list(range(1, count + 1))
+    again = await asyncio.gather(*(writer.post(_post(room, host, f"f{i}", "again"))
+                                   for i in range(count)))  # every client id already used
+    assert [(m.id, m.created) for m in again] == [(m.id, False) for m in stored]
+    assert writer.batches <= 4
 
 
 async def test_the_same_client_id_twice_in_one_batch_is_stored_once(

@@ -27,7 +27,10 @@ import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
+import pytest
+
 from tests.translation.lexicon_model import build_model
+from translation.packs import install_multilingual_dir
 
 SPACE = "\u2581"
 _ALPHABET = (
@@ -162,3 +165,12 @@ def build_multilingual(
 
 def _row_with_capitals(row: Mapping[str, str]) -> tuple[dict[str, str], dict[str, str]]:
     return dict(row), {code: phrase[:1].upper() + phrase[1:] for code, phrase in row.items()}
+
+
+def installed_multilingual(tmp: pytest.TempPathFactory, rows: Sequence[Mapping[str, str]]) -> Path:
+    """A translation directory (fresh, for a module's server) with a test-built multilingual model
+    installed the way `counsel-room models install` installs one."""
+    built = build_multilingual(tmp.mktemp("built") / "tiny-m2m", rows)
+    target = tmp.mktemp("translation")
+    install_multilingual_dir(built, target, licence="MIT (test model)")
+    return target

@@ -12,6 +12,11 @@
 // the "Show original" switch; a language the server cannot translate into gets a note. An
 // interpreter's correction (`corrections` names the language) replaces the machine text and is
 // marked "corrected by the interpreter"; its revision numbers outrank the recognizer's.
+// The strip lies over the video and keeps a few lines; every final line also goes into the
+// captions sheet's history (#caption-history, the whole session so far, scrollable) and is
+// announced once through room.js's live region (the strip itself is not a live region, so
+// screen readers do not hear partials, or a name twice). The toolbar (status, size, consent,
+// originals) sits in the captions sheet; the consent question over the video.
 "use strict";
 (function () {
   const root = document.getElementById("room");
@@ -44,8 +49,8 @@
   // ---- toolbar: status and size buttons, just before the strip ------------------------------
   const bar = el("div", undefined, "captions-bar");
   bar.setAttribute("role", "toolbar");
-  bar.setAttribute("aria-label", "Captions");
-  const status = el("span", "Captions off", "captions-status");
+  bar.setAttribute("aria-label", t("Caption settings"));
+  const status = el("span", t("Captions off"), "captions-status");
   status.id = "captions-status";
   status.setAttribute("role", "status");
   const smaller = el("button", "A−", "small secondary");
@@ -53,20 +58,21 @@
   smaller.type = larger.type = "button";
   smaller.id = "captions-smaller";
   larger.id = "captions-larger";
-  smaller.setAttribute("aria-label", "Smaller captions");
-  larger.setAttribute("aria-label", "Larger captions");
+  smaller.setAttribute("aria-label", t("Smaller captions"));
+  larger.setAttribute("aria-label", t("Larger captions"));
   const consentLabel = el("label", undefined, "check captions-consent");
   const consentBox = document.createElement("input");
   consentBox.type = "checkbox";
   consentBox.id = "captions-consent";
-  consentLabel.append(consentBox, document.createTextNode(" Caption what I say"));
+  consentLabel.append(consentBox, document.createTextNode(` ${t("Caption what I say")}`));
   const originalLabel = el("label", undefined, "check captions-original");
   const originalBox = document.createElement("input");
   originalBox.type = "checkbox";
   originalBox.id = "captions-show-original";
-  originalLabel.append(originalBox, document.createTextNode(" Show original"));
+  originalLabel.append(originalBox, document.createTextNode(` ${t("Show original")}`));
   originalBox.addEventListener("change", () => {
     strip.classList.toggle("with-original", originalBox.checked);
+    if (history) history.classList.toggle("with-original", originalBox.checked);
     strip.scrollTop = strip.scrollHeight; // the originals make the lines taller
   });
   const unsupported = el("p", "", "captions-note");
@@ -78,15 +84,22 @@
   const ask = el("div", undefined, "captions-ask");
   ask.id = "captions-ask";
   ask.hidden = true;
-  const question = el("p", "Live captions: may this session transcribe and translate what you say?");
+  const question = el("p", t("Live captions: may this session transcribe and translate what you say?"));
   question.id = "captions-ask-text";
-  const yes = el("button", "Yes, caption me", "small");
-  const no = el("button", "No", "small secondary");
+  const yes = el("button", t("Yes, caption me"), "small");
+  const no = el("button", t("No"), "small secondary");
   yes.type = no.type = "button";
   ask.setAttribute("role", "group");
   ask.setAttribute("aria-labelledby", question.id);
   ask.append(question, yes, no);
-  strip.before(bar, ask);
+  const tools = document.getElementById("captions-tools");
+  const askSlot = document.getElementById("captions-ask-slot");
+  const history = document.getElementById("caption-history");
+  if (tools) tools.append(bar); else strip.before(bar);
+  if (askSlot) askSlot.append(ask); else strip.before(ask);
+  // after answering, keyboard users go on from the captions button (the toolbar is in its sheet)
+  const afterAnswer = document.getElementById("captions-toggle") || consentBox;
+  const announce = (text) => root.dispatchEvent(new CustomEvent("room:announce", { detail: text }));
 
   function setConsent(value) {
     send({ type: "consent.set", transcription: value });
@@ -96,10 +109,9 @@
     ask.hidden = !available || (value !== null && value !== undefined);
   }
   consentBox.addEventListener("change", () => setConsent(consentBox.checked));
-  yes.addEventListener("click", () => { setConsent(true); ask.hidden = true; consentBox.focus(); });
-  no.addEventListener("click", () => { setConsent(false); ask.hidden = true; consentBox.focus(); });
-  strip.setAttribute("aria-live", "polite");
-  strip.setAttribute("aria-relevant", "additions text");
+  yes.addEventListener("click", () => { setConsent(true); ask.hidden = true; afterAnswer.focus(); });
+  no.addEventListener("click", () => { setConsent(false); ask.hidden = true; afterAnswer.focus(); });
+  strip.setAttribute("aria-live", "off");
 
   function storedSize() {
     try {
@@ -213,15 +225,52 @@
     entry.line.classList.toggle("translated", Boolean(shown.original));
     entry.line.classList.toggle("corrected", Boolean(shown.corrected));
     if (m.final) {
+      if (!entry.done && !replaying) announce(`${m.speaker_name}: ${shown.text}`);
       entry.done = true;
       entry.final.textContent = shown.text;
       entry.partial.textContent = "";
+      remember(m, shown);
     } else {
       entry.partial.textContent = shown.text;
     }
     trim(owner);
     if (strip.lastElementChild !== owner.group) strip.append(owner.group); // latest speaker last
     if (follow) strip.scrollTop = strip.scrollHeight;
+  }
+
+  // ---- the history: every final line of the session, in the order spoken ---------------------
+  let replaying = false; // captions.history: shown, not announced again
+  const kept = new Map(); // utterance_id -> {item, tStart}
+
+  function remember(m, shown) {
+    if (!history) return;
+    let entry = kept.get(m.utterance_id);
+    if (!entry) {
+      const item = el("li", undefined, "caption-line");
+      item.dataset.utteranceId = m.utterance_id;
+      entry = { item, tStart: m.t_start };
+      kept.set(m.utterance_id, entry);
+      const later = [...kept.values()].filter((e) => e !== entry && e.tStart > m.t_start)
+        .sort((a, b) => a.tStart - b.tStart)[0];
+      const follow = history.scrollHeight - history.scrollTop - history.clientHeight < 8;
+      history.insertBefore(item, later ? later.item : null);
+      if (follow) history.scrollTop = history.scrollHeight;
+    }
+    entry.item.lang = shown.lang;
+    entry.item.replaceChildren(
+      el("time", clock(m.t_start)), el("span", `${m.speaker_name}: `, "caption-speaker"),
+      el("span", shown.text, "final"),
+      el("span", shown.note ? ` (${shown.note})` : "", "caption-note"),
+      el("span", shown.original ? ` — ${shown.original}` : "", "caption-original"));
+  }
+
+  // seconds on the session's clock as m:ss (h:mm:ss past an hour)
+  function clock(seconds) {
+    const total = Math.max(0, Math.floor(seconds || 0));
+    const two = (n) => String(n).padStart(2, "0");
+    const h = Math.floor(total / 3600);
+    const m = Math.floor((total % 3600) / 60);
+    return h ? `${h}:${two(m)}:${two(total % 60)}` : `${m}:${two(total % 60)}`;
   }
 
   // What this reader sees of a caption: their own words and words already in their language as
@@ -237,22 +286,25 @@
     const translated = (m.translations || {})[want];
     if (translated) {
       const how = fixes[want] ? correctedNote(fixes[want])
-        : translated.route === "whisper" ? "machine translation of the speech"
-          : "machine translation";
+        : translated.route === "whisper" ? t("machine translation of the speech")
+          : t("machine translation");
       return { text: translated.text, lang: want, original: m.text, note: how,
         corrected: Boolean(fixes[want]) };
     }
     if ((m.no_route || []).includes(want)) {
-      return { text: m.text, lang: m.lang, note: `no translation into ${languageName(want)}` };
+      return { text: m.text, lang: m.lang,
+        note: t("no translation into %(language)s", { language: languageName(want) }) };
     }
     if (!m.final) return null;
-    const note = (m.pending || []).includes(want) ? "translating…" : "not translated";
+    const note = (m.pending || []).includes(want) ? t("translating…") : t("not translated");
     return { text: m.text, lang: m.lang, note };
   }
 
   // An interpreter's correction replaced the machine text (or the recognized original).
   function correctedNote(fix) {
-    return fix ? `corrected by the interpreter${fix.by ? `, ${fix.by}` : ""}` : "";
+    if (!fix) return "";
+    return fix.by ? t("corrected by the interpreter, %(name)s", { name: fix.by })
+      : t("corrected by the interpreter");
   }
 
   function renderUnsupported() {
@@ -261,17 +313,18 @@
     const names = [...new Set(missing.map((p) => languageName(p.language)))];
     unsupported.hidden = !available || names.length === 0;
     unsupported.textContent = names.length
-      ? `Captions in ${names.join(", ")} are not available on this server.` : "";
+      ? t("Captions in %(languages)s are not available on this server.", { languages: names.join(", ") })
+      : "";
   }
 
   function renderStatus() {
     renderUnsupported();
     const names = (consenting || []).map((p) => p.name);
     const on = captionsState === "ready" && names.length > 0;
-    if (captionsState === "unavailable") status.textContent = "Captions unavailable on this server";
-    else if (captionsState === "starting") status.textContent = "Captions starting…";
-    else if (on) status.textContent = `Captions on (${names.join(", ")})`;
-    else status.textContent = "Captions off: nobody has agreed to transcription";
+    if (captionsState === "unavailable") status.textContent = t("Captions unavailable on this server");
+    else if (captionsState === "starting") status.textContent = t("Captions starting…");
+    else if (on) status.textContent = t("Captions on (%(names)s)", { names: names.join(", ") });
+    else status.textContent = t("Captions off: nobody has agreed to transcription");
     status.classList.toggle("on", on);
   }
 
@@ -298,7 +351,10 @@
     const m = ev.detail;
     if (!m) return;
     if (m.type === "caption") onCaption(m);
-    else if (m.type === "captions.history") m.captions.forEach(onCaption);
+    else if (m.type === "captions.history") {
+      replaying = true;
+      try { m.captions.forEach(onCaption); } finally { replaying = false; }
+    }
     else if (m.type === "presence") onPresence(m);
     else if (m.type === "captions.status") setCaptionsState(m.state);
     else if (m.type === "welcome") {
@@ -308,7 +364,7 @@
         showConsent(m.you.transcription_consent);
         // back after a reload or a lost connection: the latest finals as they are now, with
         // the interpreter's corrections made meanwhile (a line keeps its highest `rev`)
-        send({ type: "captions.sync", limit: 20 });
+        send({ type: "captions.sync", limit: 200 });
       }
     }
   });
@@ -317,11 +373,15 @@
   root.addEventListener("room:reading", () => {
     speakers.clear();
     strip.replaceChildren();
+    kept.clear();
+    if (history) history.replaceChildren();
   });
 
   root.addEventListener("room:closed", () => {
     speakers.clear();
     revs.clear();
     strip.replaceChildren();
+    kept.clear();
+    if (history) history.replaceChildren();
   });
 })();

@@ -1,6 +1,7 @@
 // Counsel Room: keeps the dashboard's lobby lists live.
 "use strict";
 (function () {
+  const ROLES = { host: t("host"), worker: t("worker"), interpreter: t("interpreter"), observer: t("observer") };
   async function refresh() {
     try {
       const res = await fetch("/api/staff/waiting", { headers: { Accept: "application/json" }, credentials: "same-origin" });
@@ -15,7 +16,7 @@
         count.textContent = String(room.waiting.length);
         list.replaceChildren(...room.waiting.map((p) => {
           const li = document.createElement("li");
-          li.textContent = `${p.name} (${p.role})`;
+          li.textContent = `${p.name} (${ROLES[p.role] || p.role})`;
           return li;
         }));
       }

@@ -8,7 +8,6 @@
   if (!form) return;
   const base = `/f/${form.dataset.token}`;
   const lang = form.dataset.lang || "";
-  const msg = (key) => form.dataset[`msg${key}`] || "";
   const statusLine = document.getElementById("save-status");
   const summary = document.getElementById("error-summary");
   const sendButton = document.getElementById("send");
@@ -70,7 +69,7 @@
     if (!dirty) return;
     dirty = false;
     state("saving");
-    say(msg("Saving"));
+    say(t("Saving…"));
     try {
       const response = await fetch(`${base}/draft`, {
         method: "PUT", keepalive, headers: {"content-type": "application/json",
@@ -79,11 +78,11 @@
       });
       if (!response.ok) throw new Error(`HTTP ${response.status}`);
       if (!dirty) state("saved");
-      say(msg("Saved"));
+      say(t("Draft saved"));
     } catch (err) {
       dirty = true;
       state("failed");
-      say(msg("SaveFailed"));
+      say(t("Not saved: check your connection. We will try again."));
       schedule(RETRY_MS);
     }
   }
@@ -189,8 +188,8 @@
     remove.className = "secondary small remove-file";
     remove.formAction = `${base}/attachments/${file.id}/delete`;
     remove.formNoValidate = true;
-    remove.textContent = msg("Remove");
-    remove.setAttribute("aria-label", `${msg("Remove")}: ${file.filename}`);
+    remove.textContent = t("Remove");
+    remove.setAttribute("aria-label", `${t("Remove")}: ${file.filename}`);
     item.append(name, size, remove);
     return item;
   }
@@ -202,7 +201,7 @@
       const body = new FormData();
       body.append("field", field.dataset.field);
       body.append("file", file, file.name);
-      say(msg("Uploading"));
+      say(t("Uploading…"));
       try {
         const response = await fetch(`${base}/attachments?lang=${encodeURIComponent(lang)}`, {
           method: "POST", body, headers: {"accept": "application/json"}});
@@ -215,7 +214,7 @@
         list.append(fileItem(field, data));
         say("");
       } catch (err) {
-        say(msg("SaveFailed"));
+        say(t("Not saved: check your connection. We will try again."));
       }
     }
     input.value = "";
@@ -242,7 +241,7 @@
     clearTimeout(timer);
     if (saving) await saving;
     sendButton.disabled = true;
-    say(msg("Sending"));
+    say(t("Sending…"));
     const body = new FormData(form);
     for (const field of fields) {
       if (field.hidden) body.delete(field.dataset.field);
@@ -252,13 +251,17 @@
       const response = await fetch(form.action, {
         method: "POST", body, headers: {"accept": "application/json"}});
       const data = await response.json();
+      if (response.ok && form.dataset.embedded) {  // inside the room page (form-push.js)
+        form.dispatchEvent(new CustomEvent("form:sent", { bubbles: true, detail: data }));
+        return;
+      }
       if (response.ok) { window.location.assign(data.url); return; }
       say("");
       if (data.errors) showErrors(data.errors);
       else showProblem(data.error ? data.error.message : `HTTP ${response.status}`);
     } catch (err) {
       say("");
-      showProblem(msg("SendFailed"));
+      showProblem(t("Not sent yet: the connection failed. Your answers are saved; press the button again."));
     } finally {
       sendButton.disabled = false;
     }

@@ -25,10 +25,10 @@
   const openedAt = root.dataset.openedAt ? Date.parse(root.dataset.openedAt) : NaN;
   let clock;
   try {
-    clock = new Intl.DateTimeFormat(undefined, { timeZone: root.dataset.timezone || "UTC",
+    clock = new Intl.DateTimeFormat(window.uiLocale, { timeZone: root.dataset.timezone || "UTC",
       hour: "2-digit", minute: "2-digit", second: "2-digit" });
   } catch (e) {
-    clock = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+    clock = new Intl.DateTimeFormat(window.uiLocale, { hour: "2-digit", minute: "2-digit", second: "2-digit" });
   }
 
   function el(tag, text, cls) {
@@ -148,13 +148,13 @@
     const cells = languages.map((lang) => {
       const cell = cellFor(entry, lang);
       if (lang === m.lang) {
-        cell.replaceChildren(el("span", "(original)", "cell-mark"));
+        cell.replaceChildren(el("span", t("(original)"), "cell-mark"));
         return cell;
       }
-      const t = (m.translations || {})[lang];
-      if (t) fill(entry, cell, lang, t.text, t.route);
-      else if ((m.no_route || []).includes(lang)) cell.replaceChildren(el("span", "no translation route", "cell-mark"));
-      else if ((m.pending || []).includes(lang)) cell.replaceChildren(el("span", "translating…", "cell-mark"));
+      const done = (m.translations || {})[lang];
+      if (done) fill(entry, cell, lang, done.text, done.route);
+      else if ((m.no_route || []).includes(lang)) cell.replaceChildren(el("span", t("no translation route"), "cell-mark"));
+      else if ((m.pending || []).includes(lang)) cell.replaceChildren(el("span", t("translating…"), "cell-mark"));
       else cell.replaceChildren();
       return cell;
     });
@@ -170,20 +170,21 @@
     const fix = (m.corrections || {})[lang];
     if (fix) {
       const at = new Date(fix.at);
-      parts.push(el("span", `corrected by ${fix.by} at ${clock.format(at)}`, "cell-mark corrected"));
+      parts.push(el("span", t("corrected by %(name)s at %(time)s", { name: fix.by, time: clock.format(at) }), "cell-mark corrected"));
     } else if (!m.final) {
-      parts.push(el("span", "speaking…", "partial-mark"));
+      parts.push(el("span", t("speaking…"), "partial-mark"));
     } else if (route && route !== "original") {
-      parts.push(el("span", route === "whisper" ? "machine (speech)" : "machine", "cell-mark"));
+      parts.push(el("span", route === "whisper" ? t("machine (speech)") : t("machine"), "cell-mark"));
     }
     if (m.final) parts.push(editButton(entry, cell, lang, text));
     cell.replaceChildren(...parts);
   }
 
   function editButton(entry, cell, lang, text) {
-    const button = el("button", "Correct", "small secondary");
+    const button = el("button", t("Correct"), "small secondary");
     button.type = "button";
-    button.setAttribute("aria-label", `Correct ${languageName(lang)} of ${entry.caption.speaker_name}'s line`);
+    button.setAttribute("aria-label", t("Correct the %(language)s text of %(name)s's line",
+      { language: languageName(lang), name: entry.caption.speaker_name }));
     button.addEventListener("click", () => startEdit(entry, cell, lang, text));
     return button;
   }
@@ -195,10 +196,10 @@
     area.value = text;
     area.maxLength = 2000;
     area.lang = lang;
-    area.setAttribute("aria-label", `Corrected ${languageName(lang)} text`);
-    const save = el("button", "Save", "small");
+    area.setAttribute("aria-label", t("Corrected %(language)s text", { language: languageName(lang) }));
+    const save = el("button", t("Save"), "small");
     save.type = "submit";
-    const cancel = el("button", "Cancel", "small secondary");
+    const cancel = el("button", t("Cancel"), "small secondary");
     cancel.type = "button";
     form.append(area, save, cancel);
     const stop = () => { entry.editing = null; render(entry); };
@@ -206,7 +207,7 @@
     form.addEventListener("submit", (ev) => {
       ev.preventDefault();
       const value = area.value.trim();
-      if (!value) { showError("A correction needs some text."); return; }
+      if (!value) { showError(t("A correction needs some text.")); return; }
       send({ type: "caption.correct", utterance_id: entry.caption.utterance_id, language: lang, text: value });
       stop();
     });
@@ -216,20 +217,20 @@
 
   // ---- socket (page-socket.js: reconnects, notices a dead connection) -----------------------
   const STATUS = {
-    connecting: "Connecting…", reconnecting: "Reconnecting…", connected: "Connected",
-    lost: "Connection lost — reconnecting…",
+    connecting: t("Connecting…"), reconnecting: t("Reconnecting…"), connected: t("Connected"),
+    lost: t("Connection lost — reconnecting…"),
   };
 
   function send(message) {
     if (socket.send(message)) return true;
-    showError("Not connected: try again in a moment.");
+    showError(t("Not connected: try again in a moment."));
     return false;
   }
 
   const handlers = {
     welcome(m) {
       if (!m.permissions.includes("use_interpreter_console")) {
-        finish("The interpreter's console is for the session's interpreters.");
+        finish(t("The interpreter's console is for the session's interpreters."));
         return;
       }
       if (m.admission === "admitted") send({ type: "captions.sync", limit: 500 });
@@ -240,9 +241,9 @@
     },
     caption: onCaption,
     "captions.history"(m) { m.captions.forEach(onCaption); },
-    error(m) { showError(m.message); },
-    "room.ended"(m) { finish(m.message); },
-    "participant.removed"(m) { finish(m.message); },
+    error(m) { showError(t(m.message)); },
+    "room.ended"(m) { finish(t(m.message)); },
+    "participant.removed"(m) { finish(t(m.message)); },
   };
 
   const socket = window.CounselSocket.open({
@@ -250,8 +251,8 @@
     onMessage: (m) => { const handler = handlers[m.type]; if (handler) handler(m); },
     onStatus: (status) => setStatus(STATUS[status]),
     onFinal: setStatus,
-    closedMessage: "This session is closed.",
-    expiredMessage: "Please sign in again.",
+    closedMessage: t("This session is closed."),
+    expiredMessage: t("Please sign in again."),
   });
   const finish = socket.finish;
 })();

@@ -1,5 +1,8 @@
 // Counsel Room: microphone and camera through the server's media router (see docs/protocol.md,
 // "Media signaling"). Talks to the room socket through room.js's "room:message"/"room:send".
+// Each person's microphone and camera state travels as `media.state`: others see a muted icon,
+// and initials instead of video, also for someone whose browser gives no camera or microphone
+// (permission refused, no device: this page then says why and how to allow it, with a retry).
 "use strict";
 (function () {
   const root = document.getElementById("room");
@@ -9,7 +12,8 @@
   const state = {
     pc: null, stream: null, iceServers: [], routes: new Map(), names: new Map(),
     tiles: new Map(), meters: new Map(), blocked: new Set(), started: false, closed: false,
-    queue: Promise.resolve(),
+    queue: Promise.resolve(), people: new Map(), mediaStates: new Map(), admitted: false,
+    problem: null,
     // interpreters join listen-only: no camera, microphone off until they choose a channel
     interpreter: root.dataset.role === "interpreter", channel: null, mix: "both",
   };
@@ -20,26 +24,97 @@
   const serially = (step) => { state.queue = state.queue.then(step).catch(console.error); };
 
   const send = (message) => root.dispatchEvent(new CustomEvent("room:send", { detail: message }));
-  const status = (text) => { $("media-status").textContent = `Media: ${text}`; };
+  const STATUS = {
+    "not started": t("not started"), connecting: t("connecting"), connected: t("connected"),
+    disconnected: t("disconnected"), failed: t("failed"), closed: t("closed"), new: t("new"),
+    reconnecting: t("reconnecting"), "waiting for the room": t("waiting for the room"),
+    ended: t("ended"), "could not start": t("could not start"),
+    "in use in another window": t("in use in another window"),
+    "receiving only": t("no microphone or camera; receiving only"),
+  };
+  const status = (text) => {
+    $("media-status").textContent = t("Media: %(state)s", { state: STATUS[text] || text });
+  };
 
   async function getMedia() {
     if (state.stream) return state.stream;
+    const wanted = ui.startConstraints(!state.interpreter);
+    let failure = null;
     try {
-      state.stream = await navigator.mediaDevices.getUserMedia({ audio: ui.AUDIO, video: !state.interpreter });
+      state.stream = await navigator.mediaDevices.getUserMedia(wanted);
     } catch (err) {
+      failure = err;
       try {
-        state.stream = await navigator.mediaDevices.getUserMedia({ audio: ui.AUDIO });
+        state.stream = await navigator.mediaDevices.getUserMedia({ audio: wanted.audio });
       } catch (err2) {
         state.stream = new MediaStream();
-        status("no microphone or camera; receiving only");
       }
     }
+    showProblem(failure, state.stream);
     if (state.interpreter) setMicrophone(Boolean(state.channel));
     $("local-video").srcObject = state.stream;
     updateButtons();
     watchLocal();
     refreshDevices().catch(console.error);
     return state.stream;
+  }
+
+  // -- no camera or microphone: say why, how to allow them in this browser, and offer a retry --
+  function showProblem(failure, stream) {
+    const audio = stream.getAudioTracks().length > 0;
+    const video = stream.getVideoTracks().length > 0 || state.interpreter;
+    const box = $("media-problem");
+    state.problem = audio && video ? null : ui.problemKind(failure);
+    box.hidden = !state.problem;
+    if (!state.problem) return;
+    const missing = !audio && !video ? t("camera and microphone") : !audio ? t("microphone") : t("camera");
+    $("media-problem-text").textContent = {
+      denied: t("Your browser blocked the %(devices)s for this site, so the others cannot see or hear you. They see your initials, and you can still see, hear and chat.", { devices: missing }),
+      missing: t("No %(devices)s was found. Connect one and press Try again. Meanwhile the others see your initials, and you can still see, hear and chat.", { devices: missing }),
+      busy: t("The %(devices)s is in use by another program or tab. Close it and press Try again.", { devices: missing }),
+    }[state.problem];
+    const help = $("media-problem-help");
+    help.replaceChildren();
+    if (state.problem === "denied") {
+      const all = $("permission-help").content;
+      const line = all.querySelector(`[data-browser="${ui.browserFamily()}"]`) || all.querySelector('[data-browser="other"]');
+      help.append(line.cloneNode(true));
+    }
+    status("receiving only");
+  }
+
+  async function retryMedia() {
+    const button = $("media-retry");
+    button.disabled = true;
+    try {
+      if (state.stream) state.stream.getTracks().forEach((track) => track.stop());
+      state.stream = null;
+      await getMedia();
+      sendMediaState();
+      if (state.admitted && state.pc) await start();
+    } finally {
+      button.disabled = false;
+    }
+  }
+  $("media-retry").addEventListener("click", () => { retryMedia().catch(console.error); });
+
+  // -- my microphone and camera, as the others should show them ---------------------------------
+  function ownMediaState() {
+    const of = (kind) => {
+      const tracks = state.stream ? state.stream.getTracks().filter((tr) => tr.kind === kind) : [];
+      if (!tracks.length) return "unavailable";
+      return tracks.some((tr) => tr.enabled) ? "on" : "off";
+    };
+    return { audio: of("audio"), video: of("video") };
+  }
+
+  function sendMediaState() {
+    if (!state.admitted || !state.stream) return;
+    const mine = ownMediaState();
+    send({ type: "media.state", ...mine });
+    const local = $("tile-local");
+    local.classList.toggle("cam-off", mine.video !== "on");
+    local.dataset.initials = ui.initials(state.names.get(root.dataset.participantId) || t("You"));
   }
 
   // -- devices: a labelled <select> per kind; switching replaces the sent track in place -----
@@ -51,6 +126,10 @@
       const current = track ? track.getSettings().deviceId : "";
       await ui.fillDevices($(id), deviceKind, current);
     }
+    if (speakerSupported) {
+      const outputs = await ui.fillDevices($("speaker-select"), "audiooutput", ui.savedDevices().audiooutput);
+      $("speaker-pick").hidden = outputs.length < 2;
+    }
   }
 
   async function switchDevice(kind, deviceId) {
@@ -58,6 +137,7 @@
     if (!state.stream || (old && old.getSettings().deviceId === deviceId)) return;
     const fresh = (await navigator.mediaDevices.getUserMedia(ui.constraints(kind, deviceId)))
       .getTracks().find((t) => t.kind === kind);
+    ui.saveDevice(kind === "audio" ? "audioinput" : "videoinput", deviceId);
     if (old) {
       fresh.enabled = old.enabled;
       state.stream.removeTrack(old);
@@ -106,6 +186,7 @@
       if (pc.connectionState === "failed") setTimeout(start, 2000);
     });
     status("connecting");
+    sendMediaState();
     await offer(state.started);
     state.started = true;
   }
@@ -137,6 +218,9 @@
     stream.addTrack(ev.track);
     tile.video.srcObject = stream;
     play(tile.video);
+    if (speakerSupported && ui.savedDevices().audiooutput) {
+      tile.video.setSinkId(ui.savedDevices().audiooutput).catch(() => {});
+    }
     if (ev.track.kind === "audio") {
       // the route of a mid can change on renegotiation: look the speaker up on every change
       watch(mid, ev.track, () => {
@@ -160,7 +244,13 @@
       video.playsInline = true;
       video.muted = kind === "video";
       video.addEventListener("playing", () => setBlocked(video, false));
+      // initials until the first picture arrives (a black tile says nothing)
+      figure.classList.add("no-picture");
+      const pictured = () => figure.classList.toggle("no-picture", !video.videoWidth);
+      video.addEventListener("loadeddata", pictured);
+      video.addEventListener("resize", pictured);
       const caption = document.createElement("figcaption");
+      caption.setAttribute("aria-hidden", "true"); // the figure is named: the name is read once
       figure.append(video, caption);
       $("tiles").append(figure);
       tile = { figure, video, caption };
@@ -172,6 +262,7 @@
   function renderTiles() {
     const withVideo = new Set([...state.routes.values()].filter((r) => r.kind === "video")
       .map((r) => r.participant_id));
+    const shown = new Set();
     for (const [mid, tile] of state.tiles) {
       const route = state.routes.get(mid);
       tile.figure.hidden = !route;
@@ -183,9 +274,56 @@
       tile.figure.classList.toggle("voice-only", voiceOnly);
       const name = state.names.get(route.participant_id) || "…";
       tile.caption.textContent = route.channel
-        ? `${name}, interpreting into ${languageName(route.channel)}` : name;
+        ? t("%(name)s, interpreting into %(language)s", { name, language: languageName(route.channel) })
+        : name;
+      tile.figure.setAttribute("aria-label", tile.caption.textContent);
+      if (!tile.figure.classList.contains("audio-only")) shown.add(route.participant_id);
+      showMediaState(tile.figure, route.participant_id, name);
     }
+    renderPlaceholders(shown);
     applyMix();
+  }
+
+  // someone admitted and here who sends no media at all (no camera or microphone): a tile with
+  // their initials, so that the others know they are in the call
+  function renderPlaceholders(shown) {
+    const me = root.dataset.participantId;
+    const wanted = new Set([...state.people.values()]
+      .filter((p) => p.online && p.id !== me && p.role !== "interpreter" && !shown.has(p.id))
+      .map((p) => p.id));
+    for (const figure of $("tiles").querySelectorAll("figure.placeholder")) {
+      if (!wanted.has(figure.dataset.participantId)) figure.remove();
+    }
+    for (const id of wanted) {
+      let figure = $("tiles").querySelector(`figure.placeholder[data-participant-id="${CSS.escape(id)}"]`);
+      if (!figure) {
+        figure = document.createElement("figure");
+        figure.className = "tile placeholder";
+        figure.dataset.participantId = id;
+        const caption = document.createElement("figcaption");
+        caption.setAttribute("aria-hidden", "true");
+        figure.append(caption);
+        $("tiles").append(figure);
+      }
+      const name = state.names.get(id) || "…";
+      figure.querySelector("figcaption").textContent = name;
+      figure.setAttribute("aria-label", name);
+      showMediaState(figure, id, name);
+    }
+  }
+
+  function showMediaState(figure, participantId, name) {
+    const known = state.mediaStates.get(participantId);
+    const placeholder = figure.classList.contains("placeholder");
+    figure.dataset.initials = ui.initials(name);
+    figure.classList.toggle("cam-off", placeholder || Boolean(known && known.video !== "on"));
+    const micOff = placeholder ? !known || known.audio !== "on" : Boolean(known && known.audio !== "on");
+    let icon = figure.querySelector(".mic-off-icon");
+    if (micOff && !icon) {
+      icon = ui.micOffIcon(t("Microphone off"));
+      figure.append(icon);
+    }
+    if (icon) icon.hidden = !micOff;
   }
 
   // -- interpretation, as a listener: the interpreter of my language's channel comes on its own
@@ -278,20 +416,23 @@
     for (const media of [...state.blocked]) setBlocked(media, false);
     for (const [key, stop] of state.meters) if (key !== "local") { stop(); state.meters.delete(key); }
     for (const tile of state.tiles.values()) tile.figure.remove();
+    for (const figure of $("tiles").querySelectorAll("figure.placeholder")) figure.remove();
     state.tiles.clear();
     state.routes.clear();
   }
 
+  // a pressed button: on; not pressed: off (crossed out, red); disabled: no such device
   function updateButtons() {
     const stream = state.stream;
-    for (const [id, kind, on, off] of [["mic-toggle", "audio", "Microphone on", "Microphone off"],
-                                        ["cam-toggle", "video", "Camera on", "Camera off"]]) {
+    for (const [id, kind] of [["mic-toggle", "audio"], ["cam-toggle", "video"]]) {
       const tracks = stream ? stream.getTracks().filter((t) => t.kind === kind) : [];
       const enabled = tracks.some((t) => t.enabled);
       const btn = $(id);
+      if (!tracks.length && document.activeElement === btn) {
+        $("captions-toggle").focus({ preventScroll: true }); // keyboard users stay on the bar
+      }
       btn.disabled = !tracks.length;
       btn.setAttribute("aria-pressed", String(enabled));
-      btn.textContent = enabled ? on : off;
     }
   }
 
@@ -299,22 +440,72 @@
     if (!state.stream) return;
     for (const track of state.stream.getTracks()) if (track.kind === kind) track.enabled = !track.enabled;
     updateButtons();
+    sendMediaState();
   }
 
   $("mic-toggle").addEventListener("click", () => toggle("audio"));
   $("cam-toggle").addEventListener("click", () => toggle("video"));
   for (const [kind, [id]] of Object.entries(pickers)) {
     $(id).addEventListener("change", (ev) => {
-      switchDevice(kind, ev.target.value).catch((err) => { console.error(err); status(`could not switch ${kind === "audio" ? "microphone" : "camera"}`); });
+      switchDevice(kind, ev.target.value).catch((err) => { console.error(err); status(kind === "audio" ? t("could not switch the microphone") : t("could not switch the camera")); });
     });
   }
   if (navigator.mediaDevices) {
     navigator.mediaDevices.addEventListener("devicechange", () => { if (state.stream) refreshDevices().catch(console.error); });
   }
 
+  // -- the speaker, where the browser can choose one (setSinkId) --------------------------------
+  const speakerSupported = "setSinkId" in HTMLMediaElement.prototype;
+  function applySpeaker() {
+    const id = ui.savedDevices().audiooutput;
+    if (!speakerSupported || !id) return;
+    for (const tile of state.tiles.values()) tile.video.setSinkId(id).catch(() => {});
+  }
+  if (speakerSupported) {
+    $("speaker-select").addEventListener("change", (ev) => {
+      ui.saveDevice("audiooutput", ev.target.value);
+      applySpeaker();
+    });
+  }
+
+  // -- my own small video: dragged to any corner, or moved to the next one with Enter/Space -----
+  const CORNERS = ["top-right", "bottom-right", "bottom-left", "top-left"];
+  const local = $("tile-local");
+  local.dataset.corner = ui.savedCorner() || "top-right";
+  local.setAttribute("role", "button");
+  function placeLocal(corner) {
+    local.dataset.corner = corner;
+    ui.saveCorner(corner);
+  }
+  local.addEventListener("keydown", (ev) => {
+    if (ev.key !== "Enter" && ev.key !== " ") return;
+    ev.preventDefault();
+    placeLocal(CORNERS[(CORNERS.indexOf(local.dataset.corner) + 1) % CORNERS.length]);
+  });
+  local.addEventListener("pointerdown", (ev) => {
+    local.setPointerCapture(ev.pointerId);
+    local.classList.add("dragging");
+  });
+  local.addEventListener("pointerup", (ev) => {
+    if (!local.classList.contains("dragging")) return;
+    local.classList.remove("dragging");
+    const area = $("tiles").getBoundingClientRect();
+    const right = ev.clientX > area.left + area.width / 2;
+    const bottom = ev.clientY > area.top + area.height / 2;
+    placeLocal(`${bottom ? "bottom" : "top"}-${right ? "right" : "left"}`);
+  });
+
   const handlers = {
     welcome(m) {
       if (state.interpreter) fillChannels(m.room.languages);
+      state.admitted = m.admission === "admitted";
+    },
+    "lobby.admitted"(m) {
+      if (m.participant_id === root.dataset.participantId) state.admitted = true;
+    },
+    "media.state"(m) {
+      state.mediaStates.set(m.participant_id, { audio: m.audio, video: m.video });
+      renderTiles();
     },
     "interpret.channel"(m) {
       state.channel = m.language;
@@ -348,7 +539,11 @@
       setTimeout(start, 1000);
     },
     presence(m) {
+      const before = new Set([...state.people.values()].filter((p) => p.online).map((p) => p.id));
       state.names = new Map(m.participants.map((p) => [p.id, p.name]));
+      state.people = new Map(m.participants.map((p) => [p.id, p]));
+      // media.state is not stored: whoever came (back) hears mine again
+      if (m.participants.some((p) => p.online && !before.has(p.id))) sendMediaState();
       renderTiles();
     },
   };

@@ -1,0 +1,1 @@
+"""The program hall: public pages about the agency's programs and the help chatbot over them."""
