@@ -15,7 +15,7 @@
     const node = $("check-time");
     const at = new Date(node.getAttribute("datetime"));
     if (!Number.isNaN(at.getTime())) {
-      node.textContent = at.toLocaleString(window.uiLocale, { dateStyle: "full", timeStyle: "short" });
+      node.textContent = at.toLocaleString(window.uiLocale, { dateStyle: "full", timeStyle: "short", timeZone: window.uiTimeZone });
     }
   }
 

@@ -279,7 +279,7 @@
     const body = chatBody(msg);
     item.append(el("strong", msg.sender_name), " ",
       el("span", `(${roleName(msg.sender_role)})`, "chat-role muted"), " ",
-      el("time", time.toLocaleTimeString(window.uiLocale, { hour: "2-digit", minute: "2-digit" })),
+      el("time", time.toLocaleTimeString(window.uiLocale, { hour: "2-digit", minute: "2-digit", timeZone: window.uiTimeZone })),
       ...body);
     insertBySeq(item, msg.seq);
     if (msg.sender_id !== me && !replaying) {
@@ -483,7 +483,7 @@
     if (!node) return;
     const at = new Date(node.getAttribute("datetime"));
     if (Number.isNaN(at.getTime())) return;
-    node.textContent = at.toLocaleString(window.uiLocale, { dateStyle: "full", timeStyle: "short" });
+    node.textContent = at.toLocaleString(window.uiLocale, { dateStyle: "full", timeStyle: "short", timeZone: window.uiTimeZone });
     $("lobby-early").hidden = at.getTime() - Date.now() < 15 * 60 * 1000;
   }
   showSchedule();
