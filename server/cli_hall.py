@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from rooms.db import make_engine, make_sessionmaker
+from rooms.db import one_transaction
 from server.hall.examples import load_examples
 from server.settings import Settings
 
@@ -18,12 +18,8 @@ console = Console(soft_wrap=True)
 
 
 async def load_into(settings: Settings, *, update: bool = False) -> dict[str, str]:
-    engine = make_engine(settings.database_url)
-    try:
-        async with make_sessionmaker(engine)() as session, session.begin():
-            return await load_examples(session, update=update)
-    finally:
-        await engine.dispose()
+    async with one_transaction(settings.database_url) as session:
+        return await load_examples(session, update=update)
 
 
 @app.command("load-examples")

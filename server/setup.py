@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from rooms import invites as invites_repo
 from rooms import lifecycle
 from rooms import staff as staff_repo
-from rooms.db import make_engine, make_sessionmaker
+from rooms.db import make_engine, make_sessionmaker, one_transaction
 from rooms.models import Room, RoomRole, RoomStatus, StaffRole, StaffUser, utcnow
 from server.auth.passwords import hash_secret, new_verification_code, password_problem
 from server.auth.tokens import InviteClaims, TokenService
@@ -35,13 +35,9 @@ async def create_staff_account(settings: Settings, email: str, name: str, role: 
     problem = password_problem(password)
     if problem:
         raise ValueError(problem)
-    engine = make_engine(settings.database_url)
-    try:
-        async with make_sessionmaker(engine)() as session, session.begin():
-            await staff_repo.create_staff(session, email=email, display_name=name, role=role,
-                                          password_hash=hash_secret(password))
-    finally:
-        await engine.dispose()
+    async with one_transaction(settings.database_url) as session:
+        await staff_repo.create_staff(session, email=email, display_name=name, role=role,
+                                      password_hash=hash_secret(password))
 
 
 async def create_demo(settings: Settings, base_url: str, valid_for: timedelta) -> DemoInfo:
