@@ -21,7 +21,7 @@ from server.forms.kit import KitDep
 from server.hall.kit import HallDep
 from server.hall.markdown import render as render_markdown
 from server.hall.texts import ShownPage
-from server.i18n import DEFAULT_LOCALE
+from server.i18n import DEFAULT_LOCALE, gettext
 from server.languages import LANGUAGES, is_supported
 from server.permissions import Action
 from server.templating import render
@@ -160,9 +160,9 @@ async def new_page(request: Request, staff: StaffDep) -> Response:
 def _problems(language: str, title: str) -> list[str]:
     problems = []
     if not is_supported(language):
-        problems.append("Choose one of the languages offered.")
+        problems.append(gettext("Choose one of the languages offered."))
     if not title.strip():
-        problems.append("Give the page a title.")
+        problems.append(gettext("Give the page a title."))
     return problems
 
 
@@ -180,9 +180,10 @@ async def create_page(
     require(staff, Action.EDIT_HALL)
     problems = _problems(language, title)
     if not SLUG.fullmatch(slug):
-        problems.append("Use 2-63 lowercase letters, digits and dashes for the short name.")
+        problems.append(gettext(
+            "Use 2-63 lowercase letters, digits and dashes for the short name."))
     elif await hall_repo.find_page(db, slug) is not None:
-        problems.append(f"A page named {slug} exists.")
+        problems.append(gettext("A page named %(slug)s exists.") % {"slug": slug})
     if problems:
         return _editor(request, staff, None, language, title=title, summary=summary,
                        body=body, slug=slug, problems=problems, status=400)

@@ -42,12 +42,12 @@ def _parse_start(value: str, zone: str) -> datetime | None:
 
 def _form_problem(title: str, starts: datetime | None, languages: list[str]) -> str | None:
     if not title.strip():
-        return "Give the session a title."
+        return gettext("Give the session a title.")
     if starts is None:
-        return "Enter the start date and time."
+        return gettext("Enter the start date and time.")
     unknown = [code for code in languages if not is_supported(code)]
     if unknown:
-        return f"Unsupported language: {', '.join(unknown)}."
+        return gettext("Unsupported language: %(codes)s.") % {"codes": ", ".join(unknown)}
     return None
 
 

@@ -144,3 +144,17 @@ def test_a_removed_worker_is_told_so_in_their_language(live: LiveServer) -> None
     assert page.status_code == 403 and html_lang(page.text) == "ko"
     assert said("The host removed you from this session.", "ko") in page.text
     assert said("The host did not admit you to this session.", "ko") not in page.text
+
+
+def test_staff_forms_say_what_is_wrong_in_the_staff_members_language(live: LiveServer) -> None:
+    counselor = staff_browser(live)
+    refused = counselor.post_form("/staff/rooms?lang=ko", {"title": " ", "starts_at": "soon"},
+                                  form_page="/staff/rooms/new?lang=ko")
+    assert refused.status_code == 400 and html_lang(refused.text) == "ko"
+    assert said("Give the session a title.", "ko") in refused.text
+    page = counselor.post_form("/staff/hall?lang=vi", {
+        "slug": "Not A Slug!", "language": "vi", "title": "Trang"},
+        form_page="/staff/hall/new?lang=vi")
+    assert page.status_code == 400
+    assert said("Use 2-63 lowercase letters, digits and dashes for the short name.", "vi") \
+        in page.text
