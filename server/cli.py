@@ -105,7 +105,7 @@ def demo(base_url: str = "http://127.0.0.1:8000") -> None:
     console.print(f"  Staff sign-in:    {base_url}/staff/login")
     console.print(f"  Email / password: {info.email} / {info.password}")
     console.print(f"  Demo room:        {info.room_title}")
-    console.print(f"  Worker invite:    {info.invite_link}")
+    console.print(f"  Worker invite:    {info.short_link}  (in full: {info.invite_link})")
     console.print(f"  Verification code: {info.code}")
     console.print(f"  Example forms:    {', '.join(forms)} ({base_url}/staff/forms)")
     console.print(f"  Program hall:     {base_url}/hall (no sign-in)\n")

@@ -28,6 +28,7 @@ class DemoInfo:
     room_title: str
     invite_link: str
     code: str
+    short_link: str
 
 
 async def create_staff_account(settings: Settings, email: str, name: str, role: StaffRole,
@@ -57,8 +58,9 @@ async def create_demo(settings: Settings, base_url: str, valid_for: timedelta) -
     tokens = TokenService(settings.secret_key.get_secret_value())
     token = tokens.invite_token(InviteClaims(invite.id, room.id, invite.role.value),
                                 invite.expires_at)
-    return DemoInfo(DEMO_EMAIL, DEMO_PASSWORD, room.title,
-                    f"{base_url.rstrip('/')}/join/{token}", code)
+    base = base_url.rstrip("/")
+    return DemoInfo(DEMO_EMAIL, DEMO_PASSWORD, room.title, f"{base}/join/{token}", code,
+                    f"{base}/j/{invite.short_code}")
 
 
 async def _demo_counselor(session: AsyncSession) -> StaffUser:

@@ -33,6 +33,7 @@ def test_upgrade_staff_and_demo(env: Path) -> None:
     demo = runner.invoke(app, ["demo", "--base-url", "http://127.0.0.1:9999"])
     assert demo.exit_code == 0, demo.output
     assert "http://127.0.0.1:9999/join/" in demo.output and "Verification code" in demo.output
+    assert "http://127.0.0.1:9999/j/" in demo.output, "the short link people can type"
     twice = runner.invoke(app, ["demo"])
     assert twice.exit_code == 0, "the demo can be created again on the same database"
 
