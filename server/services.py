@@ -92,7 +92,10 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
         placement.on_revived(presence.revive)
     media = MediaRooms(settings, events)
     translations = await RoomTranslations.open(settings, sessions)
-    hub.on_presence(translations.readers_seen)
+    # A presence forgets the room's reading languages; the next translation asks the database.
+    # Taking them from the presence itself saved that query, but presences built concurrently
+    # can arrive out of order, and an older one left a reader's language out for up to 30 s.
+    hub.on_presence(lambda room_id, _presence: translations.readers_changed(room_id))
     captions = CaptionService(settings, sessions, events, translations=translations)
     if captions.enabled:
         media.on_audio_tap(captions.on_audio_tap)

@@ -20,7 +20,6 @@ import contextlib
 import logging
 import time
 from dataclasses import dataclass, field
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -35,9 +34,9 @@ from translation import Registry, Status, TranslationService, open_registry
 log = logging.getLogger(__name__)
 
 READERS_TTL_S = 30.0
-"""How long a room's set of reading languages is reused at most: it is replaced at once when
-the room's participant list changes (`readers_seen`, called for every `presence` a room of
-this node gets, whichever node made the change), and asked of the database after that."""
+"""How long a room's set of reading languages is reused at most: it is forgotten at once when
+the room's participant list changes (`readers_changed`, called for every `presence` a room of
+this node gets, whichever node made the change)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,18 +126,6 @@ class RoomTranslations:
                 session, room_id, online_only=online_only))
         self._readers[key] = (now, languages)
         return languages
-
-    def readers_seen(self, room_id: str, presence: dict[str, Any]) -> None:
-        """The room's new participant list (a `presence` message: every admitted participant,
-        with their reading language and whether they are online): the room's reading languages
-        from it, without asking the database for them at the next message."""
-        people = presence.get("participants", ())
-        languages = {(x["reading_language"], bool(x.get("online"))) for x in people
-                     if x.get("reading_language")}
-        now = time.monotonic()
-        self._readers[(room_id, False)] = (now, frozenset(lang for lang, _ in languages))
-        self._readers[(room_id, True)] = (now, frozenset(
-            lang for lang, online in languages if online))
 
     def readers_changed(self, room_id: str) -> None:
         """Someone joined, left, was admitted or changed their reading language."""
