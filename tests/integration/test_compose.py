@@ -7,7 +7,6 @@ mount say what the app expects."""
 from __future__ import annotations
 
 import json
-import re
 import subprocess
 from importlib import metadata
 from pathlib import Path
@@ -15,6 +14,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+
+from tests.integration import caddy
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
@@ -109,21 +110,24 @@ def test_app_nodes_are_checked_for_readiness_and_start_after_their_dependencies(
 
 
 def test_the_proxy_serves_tls_websockets_and_each_node_at_its_own_path(
-        compose: dict[str, Any]) -> None:
+        compose: dict[str, Any], tmp_path: Path) -> None:
     proxy = _service(compose, "proxy")
     assert {(p["target"], p.get("protocol", "tcp")) for p in proxy["ports"]} >= {
         (80, "tcp"), (443, "tcp")}
     assert _waits_for(proxy) == {name: "service_healthy" for name in APP_NODES}
     assert proxy["environment"]["COUNSEL_DOMAIN"] == "counsel.example.org"
     assert {"caddy-data", "caddy-config"} <= {v["source"] for v in proxy["volumes"]}
-    caddyfile = _mounted(proxy, "/etc/caddy/Caddyfile").read_text()
-    assert "{$COUNSEL_DOMAIN:localhost} {" in caddyfile  # the site, with automatic TLS
-    assert "health_uri /readyz" in caddyfile
-    assert re.search(r"reverse_proxy app-a:8000 app-b:8000 \{\s*lb_policy header", caddyfile)
-    for name in APP_NODES:  # each node's own address is routed to that node
+    assert _mounted(proxy, "/etc/caddy/Caddyfile") == caddy.CADDYFILE
+    config = caddy.adapted(tmp_path, COUNSEL_DOMAIN=proxy["environment"]["COUNSEL_DOMAIN"])
+    [server] = config["apps"]["http"]["servers"].values()
+    assert server["listen"] == [":443"]  # the site, with automatic TLS
+    routes = dict(caddy.path_routes(server))
+    for name in APP_NODES:  # each node's own address is routed to that node alone
         path = urlsplit(_service(compose, name)["environment"]["COUNSEL_NODE_URL"]).path
-        assert re.search(rf"handle_path {re.escape(path)}/\* \{{\s*reverse_proxy {name}:8000",
-                         caddyfile), name
+        [node_proxy] = caddy.handlers(routes[f"{path}/*"], "reverse_proxy")
+        assert [u["dial"] for u in node_proxy["upstreams"]] == [f"{name}:8000"], name
+    for handler in caddy.handlers(server, "reverse_proxy"):
+        assert handler["health_checks"]["active"]["uri"] == "/readyz"
 
 
 def test_turn_checks_the_apps_credentials_with_the_shared_secret(
