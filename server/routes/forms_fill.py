@@ -189,10 +189,16 @@ async def submit(request: Request, token: str, db: DbDep, kit: KitDep, services:
     if _too_large(request, kit, files=kit.files_per_field * 4):
         raise Conflict("The files are too large to send together. Attach them one by one.")
     async with request.form(max_files=40, max_fields=300, max_part_size=MAX_TEXT_PART) as form:
-        earlier = await filling.earlier_submission(db, link, str(form.get("draft_id", "")))
+        page_draft = str(form.get("draft_id", ""))
+        earlier = await filling.earlier_submission(db, link, page_draft)
+        if earlier is None:
+            draft, spec = await filling.open_draft(db, link)
+            if page_draft and draft.id != page_draft:
+                # the page's draft was sent after the look above (a second tap while the first
+                # send was on its way): that submission, not a new draft without its files
+                earlier = await filling.earlier_submission(db, link, page_draft)
         if earlier is not None:
             return _received(request, link, earlier.id, repeated=True)
-        draft, spec = await filling.open_draft(db, link)
         problems = await _uploads(db, kit, draft, spec, form)
         outcome = await filling.submit(db, link, draft, spec, _raw_answers(form, spec),
                                        problems)

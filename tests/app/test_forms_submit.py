@@ -9,9 +9,11 @@ import re
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from server.forms import filling
 from tests.app.forms_support import (
     EXE,
     PNG,
@@ -145,14 +147,45 @@ def test_a_retried_submit_makes_one_submission(live: LiveServer) -> None:
 
 
 def test_two_submits_at_once_of_one_draft_make_one_submission(live: LiveServer) -> None:
+    """A double tap on Send: every answer is that one submission (seen once under CPU load: a
+    send that found the draft just sent opened a new one, without its files, and was told
+    "Attach a file")."""
+    worker = _worker(live, language="en")
+    rounds = 4
+    for _ in range(rounds):  # a new draft each round, the race run again
+        draft = worker.draft_id()
+        upload = worker.upload("medical_certificate", "c.pdf", b"%PDF-1.7\n%%EOF\n")
+        assert upload.status_code == 201
+        with ThreadPoolExecutor(4) as pool:
+            answers = list(pool.map(worker.submit, [VOCATIONAL] * 4, [draft] * 4))
+        assert all(a.status_code in (200, 201) for a in answers), [a.text for a in answers]
+        assert len({a.json()["submission_id"] for a in answers}) == 1
+        assert sorted(a.json()["repeated"] for a in answers) == [False, True, True, True]
+    assert worker.page().text.count('class="badge status-submitted"') == rounds
+
+
+def test_a_send_that_looked_just_before_another_one_stored_gets_that_submission(
+        live: LiveServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The double tap's bad interleaving, made certain: the second send looks for a submission
+    of the page's draft just before the first one stores it, then finds the draft gone."""
     worker = _worker(live, language="en")
     draft = worker.draft_id()
     assert worker.upload("medical_certificate", "c.pdf", b"%PDF-1.7\n%%EOF\n").status_code == 201
-    with ThreadPoolExecutor(4) as pool:
-        answers = list(pool.map(lambda _: worker.submit(VOCATIONAL, draft), range(4)))
-    assert all(a.status_code in (200, 201) for a in answers), [a.text for a in answers]
-    assert len({a.json()["submission_id"] for a in answers}) == 1
-    assert worker.page().text.count('class="badge status-submitted"') == 1
+    first = worker.submit(VOCATIONAL, draft)
+    assert first.status_code == 201
+    looks: list[str] = []
+    look = filling.earlier_submission
+
+    async def before_the_first_was_stored(db: Any, link: Any, draft_key: str) -> Any:
+        looks.append(draft_key)
+        return None if len(looks) == 1 else await look(db, link, draft_key)
+
+    monkeypatch.setattr(filling, "earlier_submission", before_the_first_was_stored)
+    again = worker.submit(VOCATIONAL, draft)
+    assert looks == [draft, draft]
+    assert again.status_code == 200, again.text
+    assert again.json()["submission_id"] == first.json()["submission_id"]
+    assert again.json()["repeated"] is True
 
 
 def test_a_draft_and_a_submission_survive_a_restart(tmp_path: Path) -> None:
