@@ -28,7 +28,8 @@ sockets). The server's CPU per message is its CPU time over the sending phase di
 messages sent (also given above what it spends idle: the clients stay silent for `--idle`
 seconds first, while its periodic sweeps and pings run); its memory per socket is the growth
 of its resident memory (/proc) from before the first client connects to after the last one is
-in, divided by the clients.
+in, divided by the clients. The clients connect 32 at a time, as pages do after a restart; each
+one's connect time runs from opening its socket to having its welcome and chat history.
 """
 
 from __future__ import annotations
@@ -128,10 +129,13 @@ async def run_on(args: argparse.Namespace, workdir: Path, db_url: str) -> dict[s
         rss_before = server.rss()
         connect_started = time.perf_counter()
         gate = asyncio.Semaphore(32)
+        opening: list[float] = []
 
         async def open_one(client: Client) -> None:
             async with gate:
+                began = time.perf_counter()
                 await client.open()
+                opening.append(time.perf_counter() - began)
 
         await asyncio.wait_for(asyncio.gather(*(open_one(c) for c in clients)),
                                args.connect_timeout)
@@ -185,6 +189,8 @@ async def run_on(args: argparse.Namespace, workdir: Path, db_url: str) -> dict[s
         "errors": dict(tally.errors),
         "abnormal_closes": dict(tally.closes),
         "connect_s": round(connect_s, 2),
+        "connect_p50_ms": ms(percentile(sorted(opening), 50)),
+        "connect_p99_ms": ms(percentile(sorted(opening), 99)),
         "send_phase_s": round(sent_done - started, 2),
         "duration_s": round(duration, 2),
         "deadline_s": args.deadline,
@@ -225,9 +231,11 @@ def summary(r: dict[str, Any]) -> str:
         f"server memory {r['server_rss_mib']['before_connect']} MiB before the clients, "
         f"{r['server_rss_mib']['connected']} MiB with them: "
         f"{r['memory_per_socket_kib']} KiB per socket",
-        f"connect {r['connect_s']} s; errors {r['errors'] or 'none'}; abnormal closes "
-        f"{r['abnormal_closes'] or 'none'}; rate limit {r['rate_limit']['per_second']}/s burst "
-        f"{r['rate_limit']['burst']}{' (raised)' if r['rate_limit']['raised'] else ''}",
+        f"connect {r['connect_s']} s (per socket p50 {r['connect_p50_ms']} ms, "
+        f"p99 {r['connect_p99_ms']} ms, 32 at a time); errors {r['errors'] or 'none'}; "
+        f"abnormal closes {r['abnormal_closes'] or 'none'}; "
+        f"rate limit {r['rate_limit']['per_second']}/s burst {r['rate_limit']['burst']}"
+        f"{' (raised)' if r['rate_limit']['raised'] else ''}",
     ])
 
 

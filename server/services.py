@@ -87,7 +87,7 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
     access = AccessWatch(hub, sessions)
     events = RoomEvents(bus, sessions)
     placement = await open_placement(settings, bus, hub)
-    presence = Presence(sessions, placement, events)
+    presence = Presence(sessions, placement, events, one_writer=engine.dialect.name == "sqlite")
     if isinstance(placement, RedisPlacement):
         placement.on_revived(presence.revive)
     media = MediaRooms(settings, events)

@@ -10,21 +10,16 @@ removal made on another node while Redis was down.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
-
 from pydantic import BaseModel
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from rooms.models import Admission, Participant, Room, RoomStatus
 from server.events import to_participant
+from server.periodic import Periodic
 from server.ws import protocol as p
 from server.ws.connection import Connection
 from server.ws.hub import RoomHub
-
-log = logging.getLogger(__name__)
 
 SWEEP_S = 0.5
 DENIED_MESSAGE = "The host could not admit you to this session."
@@ -35,25 +30,14 @@ class AccessWatch:
                  interval: float = SWEEP_S) -> None:
         self._hub = hub
         self._sessions = sessions
-        self._interval = interval
-        self._task: asyncio.Task[None] | None = None
+        # the database away: logged, and tried again at the next sweep
+        self._sweeping = Periodic(self.sweep, interval, name="access-watch")
 
     def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._run(), name="access-watch")
+        self._sweeping.start()
 
     async def aclose(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self._interval)
-            try:
-                await self.sweep()
-            except Exception:  # the database is away: try again at the next sweep
-                log.exception("could not check who may stay connected")
+        await self._sweeping.aclose()
 
     async def check_new(self, connection: Connection) -> None:
         """A socket that has just started to hear its room: what changed between its

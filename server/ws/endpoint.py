@@ -81,7 +81,7 @@ async def _authenticate(services: Services, websocket: WebSocket, room_id: str,
         claims = services.tokens.read_room_token(token, room_id)
     except TokenError as exc:
         raise Refused(exc.code, exc.message, CLOSE_UNAUTHORIZED) from exc
-    async with services.transaction() as session:
+    async with services.sessions() as session:
         try:
             room = await lifecycle.get_room(session, room_id)
             person = await participants_repo.get_participant(session, room_id,
@@ -98,7 +98,8 @@ async def _authenticate(services: Services, websocket: WebSocket, room_id: str,
                           CLOSE_REFUSED)
         if not await participant_assigned(session, person):
             raise Refused("forbidden", NOT_ASSIGNED, CLOSE_REFUSED)
-        socket_id = await services.presence.opened(session, person.id, room_id)
+    # counted in once the checks passed (a removal after them is found by `check_new`)
+    socket_id = await services.presence.opened(person.id, room_id)
     role = role_in_room(person.role)
     connection = Connection(
         websocket=websocket, room_id=room_id, participant_id=person.id, role=role,
