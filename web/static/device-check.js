@@ -121,18 +121,7 @@
     const sink = ui.savedDevices().audiooutput;
     if (sink && player.setSinkId) await player.setSinkId(sink).catch(() => {});
     await player.play().catch(() => {});
-    const start = ctx.currentTime + 0.05;
-    [523.25, 659.25, 783.99].forEach((frequency, i) => {
-      const tone = ctx.createOscillator();
-      const gain = ctx.createGain();
-      tone.frequency.value = frequency;
-      gain.gain.setValueAtTime(0.0001, start + i * 0.25);
-      gain.gain.exponentialRampToValueAtTime(0.25, start + i * 0.25 + 0.03);
-      gain.gain.exponentialRampToValueAtTime(0.0001, start + i * 0.25 + 0.4);
-      tone.connect(gain).connect(out);
-      tone.start(start + i * 0.25);
-      tone.stop(start + i * 0.25 + 0.45);
-    });
+    ui.playTones(ctx, out, [523.25, 659.25, 783.99], { step: 0.25, peak: 0.25, length: 0.4 });
     $("check-sound-note").textContent = t("Did you hear three notes? If not, turn the volume up or choose another speaker.");
     page.dataset.sounds = String(Number(page.dataset.sounds || "0") + 1);
   }

@@ -180,7 +180,25 @@ window.CounselMedia = (function () {
     return icon;
   }
 
+  // Notes one after another (WebAudio), each rising fast and fading out over `length` seconds:
+  // the device check's test sound and the host's chime when someone starts waiting.
+  function playTones(ctx, destination, frequencies, { step, peak, length }) {
+    const start = ctx.currentTime + 0.05;
+    frequencies.forEach((frequency, i) => {
+      const at = start + i * step;
+      const tone = ctx.createOscillator();
+      const gain = ctx.createGain();
+      tone.frequency.value = frequency;
+      gain.gain.setValueAtTime(0.0001, at);
+      gain.gain.exponentialRampToValueAtTime(peak, at + 0.02);
+      gain.gain.exponentialRampToValueAtTime(0.0001, at + length);
+      tone.connect(gain).connect(destination);
+      tone.start(at);
+      tone.stop(at + length + 0.05);
+    });
+  }
+
   return { AUDIO, watchSpeaking, watchLevel, showSpeaking, fillDevices, constraints, mixVolumes, savedDevices,
     saveDevice, startConstraints, savedCorner, saveCorner, problemKind, browserFamily, initials,
-    micOffIcon };
+    micOffIcon, playTones };
 })();

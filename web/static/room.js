@@ -524,18 +524,7 @@
     }
     const ctx = chimeContext;
     if (ctx.state === "suspended") ctx.resume().catch(() => {});
-    const start = ctx.currentTime + 0.05;
-    [880, 1318.5].forEach((frequency, i) => {
-      const tone = ctx.createOscillator();
-      const gain = ctx.createGain();
-      tone.frequency.value = frequency;
-      gain.gain.setValueAtTime(0.0001, start + i * 0.18);
-      gain.gain.exponentialRampToValueAtTime(0.2, start + i * 0.18 + 0.02);
-      gain.gain.exponentialRampToValueAtTime(0.0001, start + i * 0.18 + 0.45);
-      tone.connect(gain).connect(ctx.destination);
-      tone.start(start + i * 0.18);
-      tone.stop(start + i * 0.18 + 0.5);
-    });
+    window.CounselMedia.playTones(ctx, ctx.destination, [880, 1318.5], { step: 0.18, peak: 0.2, length: 0.45 });
     root.dataset.chimeAudio = ctx.state;
   }
 
