@@ -22,15 +22,6 @@ pytestmark = pytest.mark.redis
 
 
 @pytest.fixture
-def redis() -> Iterator[RedisServer]:
-    """A Redis of this test's own, since the test stops and restarts it."""
-    server = RedisServer()
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def nodes(tmp_path: Path, redis: RedisServer) -> Iterator[tuple[LiveServer, LiveServer]]:
     url = f"sqlite+aiosqlite:///{tmp_path / 'shared.db'}"
     upgrade(url)

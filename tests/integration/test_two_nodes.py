@@ -15,7 +15,6 @@ import asyncio
 import shutil
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -34,15 +33,6 @@ SENTENCE = "Please open the window before the meeting starts."
 def bench_modules(monkeypatch: pytest.MonkeyPatch) -> None:
     """The benchmarks' shared modules importable (bench/ last, as tests/unit does)."""
     monkeypatch.setattr(sys, "path", [*sys.path, str(BENCH)])
-
-
-@pytest.fixture
-def redis() -> Iterator[RedisServer]:
-    """A Redis of this test's own: the nodes' keys live and lapse in it."""
-    server = RedisServer()
-    server.start()
-    yield server
-    server.stop()
 
 
 def _needs(*tools: str) -> None:
