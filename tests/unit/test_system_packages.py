@@ -41,6 +41,14 @@ def nothing_installed(folder: Path) -> None:
     fake(folder, "dpkg-query", "exit 1")
 
 
+def refusal(folder: Path) -> str:
+    """The one line the script says when it cannot install (it exits 1)."""
+    done = run(folder)
+    assert done.returncode == 1
+    [line] = done.stderr.splitlines()
+    return line
+
+
 def test_nothing_to_do_when_every_package_is_there(bin_dir: Path) -> None:
     fake(bin_dir, "dpkg-query", "printf 'install ok installed'")
     done = run(bin_dir)
@@ -62,9 +70,7 @@ def test_as_root_it_installs_what_is_missing(bin_dir: Path, tmp_path: Path) -> N
 
 def test_without_apt_get_it_says_so_in_one_line(bin_dir: Path) -> None:
     nothing_installed(bin_dir)
-    done = run(bin_dir)
-    assert done.returncode == 1
-    [line] = done.stderr.splitlines()
+    line = refusal(bin_dir)
     assert "no apt-get" in line and "redis-server" in line
 
 
@@ -72,9 +78,7 @@ def test_not_root_and_no_sudo(bin_dir: Path) -> None:
     nothing_installed(bin_dir)
     fake(bin_dir, "apt-get", "exit 0")
     fake(bin_dir, "id", "echo 1000")
-    done = run(bin_dir)
-    assert done.returncode == 1
-    [line] = done.stderr.splitlines()
+    line = refusal(bin_dir)
     assert "Run as root, or install sudo" in line
 
 
@@ -83,9 +87,7 @@ def test_a_sudo_that_wants_a_password_with_nobody_to_type_it(bin_dir: Path) -> N
     fake(bin_dir, "apt-get", "exit 0")
     fake(bin_dir, "id", "echo 1000")
     fake(bin_dir, "sudo", 'echo "sudo: a password is required" >&2; exit 1')
-    done = run(bin_dir)
-    assert done.returncode == 1
-    [line] = done.stderr.splitlines()
+    line = refusal(bin_dir)
     assert "sudo needs a password" in line
 
 
