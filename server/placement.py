@@ -109,17 +109,23 @@ class Placement(Protocol):
 
 
 class LocalPlacement:
-    """One node without Redis: it serves every room, and no other node is alive."""
+    """One node without Redis: it serves every room. The nodes it finds at its first look are
+    dead (this server, killed and started again); any node that shows up later is taken for
+    alive: one more Redis-less server on the same database is a mistake of configuration, and
+    sweeping it every few seconds counted its people out while they talked."""
 
     def __init__(self) -> None:
         self.node_id = uuid.uuid4().hex
         self.confirm_dead_s = 0.0
+        self._before: set[str] | None = None
 
     async def owner(self, room_id: str) -> Owner | None:
         return None
 
     async def alive(self, node_ids: set[str]) -> set[str] | None:
-        return node_ids & {self.node_id}
+        if self._before is None:
+            self._before = node_ids - {self.node_id}
+        return node_ids - self._before
 
     def on_lost(self, hook: RoomLost) -> None:
         """Nobody else takes rooms."""

@@ -6,7 +6,7 @@ out, so every node looks, every `SWEEP_EVERY_S`, at the nodes the database names
 `placement.alive` has not seen for `placement.confirm_dead_s` (its heartbeat key expired, and
 stayed gone, so a Redis that restarted does not sweep live nodes) has its sockets counted out and
 its rooms' presence published again. Without Redis the node is alone: at start it counts out
-every socket of the nodes before it (a server killed and started again).
+every socket of the nodes before it (a server killed and started again), and no other.
 
 A node that learns its own heartbeat had expired (it froze) writes back the rows of its open
 sockets that someone swept meanwhile.

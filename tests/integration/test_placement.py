@@ -207,6 +207,21 @@ async def test_a_node_started_alone_counts_out_the_sockets_of_the_node_before_it
     assert await _connections(sessions, [mai]) == [0]
 
 
+async def test_a_node_alone_leaves_a_node_started_after_it_alone(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """Two Redis-less servers on one database (a mistake, but one the tests make): the first
+    used to count the second's people out every sweep, while they talked."""
+    room_id, (mai,) = await _people(sessions, 1)
+    events = RoomEvents(InProcessBus(), sessions)
+    first = Presence(sessions, LocalPlacement(), events)
+    assert await first.sweep() == set()  # its first look: nobody before it
+    second = Presence(sessions, LocalPlacement(), events)
+    await second.opened(mai, room_id)
+    assert await first.sweep() == set()
+    assert await _connections(sessions, [mai]) == [1]
+
+
 async def test_presence_waits_for_a_node_to_stay_gone_before_sweeping_it(
     sessions: async_sessionmaker[AsyncSession], make_node: Callable[..., RedisPlacement],
 ) -> None:
