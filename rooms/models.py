@@ -172,6 +172,8 @@ class Participant(Base):
     transcription_consent: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
     joined_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     admitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    left_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    """When they last pressed Leave; None again once a socket of theirs opens."""
 
 
 class ChatMessage(Base):

@@ -23,7 +23,9 @@ async def opened(session: AsyncSession, *, socket_id: str, node_id: str, partici
     """A socket of the participant is open on `node_id`: they are online."""
     session.add(NodeSocket(id=socket_id, node_id=node_id, participant_id=participant_id,
                            room_id=room_id))
-    await _count(session, participant_id, +1)
+    await session.execute(  # counted in, and back if they had left
+        update(Participant).where(Participant.id == participant_id)
+        .values(connections=Participant.connections + 1, left_at=None))
 
 
 async def closed(session: AsyncSession, socket_id: str) -> bool:

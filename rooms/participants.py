@@ -189,6 +189,12 @@ async def set_transcription_consent(
     return participant
 
 
+async def leave(session: AsyncSession, participant: Participant) -> None:
+    """They pressed Leave: others see that they left, not that their connection dropped."""
+    participant.left_at = utcnow()
+    await session.flush()
+
+
 def reading_language(participant: Participant) -> str:
     """The language a participant reads captions and chat in (their spoken one by default)."""
     return participant.reading_language or participant.language

@@ -36,6 +36,7 @@ def participant_info(participant: Participant,
         language=participant.language,
         reading_language=participants_repo.reading_language(participant),
         online=participant.connections > 0,
+        left=participant.connections <= 0 and participant.left_at is not None,
         transcription_consent=participant.transcription_consent,
         interprets=list(interprets or []),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 from rooms import lifecycle
@@ -95,6 +96,23 @@ async def handle(message: p.ClientMessage, ctx: Context) -> None:
             await sync_forms(ctx)
         case p.MediaStateSet():
             await relay_media_state(message, ctx)
+        case p.Leave():
+            await leave(ctx)
+
+
+async def leave(ctx: Context) -> None:
+    """Recorded in a task of its own: the page closes the socket right after sending, and the
+    reader may be cancelled then; the close waits for it (`Connection.leaving`) before it
+    counts the socket out and sends the `presence` that shows them as left."""
+    async def record() -> None:
+        async with ctx.services.transaction() as session:
+            person = await participants_repo.get_participant(
+                session, ctx.room_id, ctx.connection.participant_id)
+            await participants_repo.leave(session, person)
+    task = ctx.services.background.start(record(), name="leave")
+    assert task is not None  # no key: always started
+    ctx.connection.leaving = task
+    await asyncio.shield(task)
 
 
 async def relay_media_state(message: p.MediaStateSet, ctx: Context) -> None:

@@ -99,6 +99,8 @@ class Connection:
     write_deadline: float = 10.0
     """A frame the client has not taken within this many seconds (its TCP window closed: it
     stopped reading) ends the socket (4408)."""
+    leaving: asyncio.Task[None] | None = None
+    """Recording that they pressed Leave; the socket's close waits for it."""
     _queue: asyncio.Queue[tuple[str, Any]] = field(init=False)
     overflowed: bool = field(default=False, init=False)
     _writer: asyncio.Task[None] | None = field(default=None, init=False)

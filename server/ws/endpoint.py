@@ -189,6 +189,8 @@ async def _serve(services: Services, connection: Connection) -> None:
 
 async def _disconnected(services: Services, connection: Connection) -> None:
     try:
+        if connection.leaving is not None:  # they pressed Leave: shown as left, not dropped
+            await asyncio.gather(connection.leaving, return_exceptions=True)
         await services.presence.closed(connection)
         await services.events.people_changed(connection.room_id)
     except Exception:

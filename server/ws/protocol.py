@@ -183,6 +183,13 @@ class FormSync(_Message):
     type: Literal["form.sync"] = "form.sync"
 
 
+class Leave(_Message):
+    """The sender is leaving on purpose (their page closes the socket next): `presence` then
+    shows them as `left`, not as a connection that dropped. Answered by nothing."""
+
+    type: Literal["leave"] = "leave"
+
+
 
 ClientMessage = Annotated[
     ChatSend | ChatSync | LobbyAdmit | LobbyDeny | LobbyMessage | ParticipantRemove
@@ -190,7 +197,8 @@ ClientMessage = Annotated[
     | InterpretChannel
     | CaptionCorrect | CaptionsSync
     | MediaStateSet
-    | FormPushSend | FormSync,
+    | FormPushSend | FormSync
+    | Leave,
     Field(discriminator="type"),
 ]
 
@@ -206,6 +214,8 @@ class ParticipantInfo(BaseModel):
     reading_language: str = ""
     """The language this person reads captions and chat in."""
     online: bool = False
+    left: bool = False
+    """Not online because they pressed Leave (not because their connection dropped)."""
     transcription_consent: bool | None = None
     interprets: list[str] = Field(default_factory=list)
     """An interpreter's languages in this room (as assigned): every page shows them."""

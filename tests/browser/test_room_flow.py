@@ -339,7 +339,8 @@ def test_worker_joins_with_the_keyboard_only(
     keys.press("Enter")
     expect(dialog).to_be_hidden()
     expect(guest.locator("#stage")).to_be_hidden()
-    expect(host.locator("#people")).to_contain_text("not connected")
+    expect(host.locator("#people")).to_contain_text("Tran Thi Mai")
+    expect(host.locator("#people")).to_contain_text("left the session")  # not "not connected"
 
     host.goto(admin_path)
     expect(host.get_by_role("cell", name="Tran Thi Mai")).to_be_visible()

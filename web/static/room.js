@@ -143,7 +143,8 @@
         : p.transcription_consent === false ? t("not transcribed") : t("captions: not asked");
       const who = p.role === "interpreter" ? interpreterLabel(p) : roleName(p.role);
       const item = el("li");
-      const label = el("span", `${p.name} (${who}, ${consent})${p.online ? "" : ` — ${t("not connected")}`}`);
+      const away = p.online ? "" : " — " + (p.left ? t("left the session") : t("not connected"));
+      const label = el("span", `${p.name} (${who}, ${consent})${away}`);
       if (p.id === me) label.append(el("span", ` (${t("you")})`, "muted"));
       item.append(label);
       if (p.role === "interpreter") item.classList.add("interpreter");
@@ -207,7 +208,8 @@
   }
 
   function waitingLabel(p) {
-    return `${p.name} (${roleName(p.role)}, ${languageName(p.language) || "?"})${p.online ? "" : ` — ${t("offline")}`}`;
+    const away = p.online ? "" : " — " + (p.left ? t("left the session") : t("offline"));
+    return `${p.name} (${roleName(p.role)}, ${languageName(p.language) || "?"})${away}`;
   }
 
   function waitingItem(p) {
@@ -457,6 +459,7 @@
   // ---- leaving: for oneself (media and socket closed, a way back in), or ending for everyone --
   function leave() {
     state.left = true;
+    socket.send({ type: "leave" }); // others see "left the session", not a dropped connection
     socket.finish(t("You left the session."));
   }
 
