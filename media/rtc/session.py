@@ -123,8 +123,8 @@ class PeerSession:
 
     # -- signaling --------------------------------------------------------------------------
 
-    async def handle_offer(self, sdp: str) -> None:
-        """Apply a client offer and emit `SdpAnswer`."""
+    async def handle_offer(self, sdp: str, offer_id: str = "") -> None:
+        """Apply a client offer and emit `SdpAnswer` (carrying ``offer_id``)."""
         async with self._negotiating():
             if self._pc.signalingState == "have-local-offer":
                 raise SignalingGlare("the server's offer is pending: answer it first")
@@ -136,7 +136,7 @@ class PeerSession:
             self._add_receivers(description)
             await self._pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
             await self._pc.setLocalDescription(await self._pc.createAnswer())
-            self._outbox.send(SdpAnswer(self._pc.localDescription.sdp))
+            self._outbox.send(SdpAnswer(self._pc.localDescription.sdp, offer_id))
         self._schedule_offer()
 
     async def handle_answer(self, sdp: str) -> None:

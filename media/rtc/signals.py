@@ -38,6 +38,9 @@ class SdpAnswer:
     """The server's answer to a client offer."""
 
     sdp: str
+    offer_id: str = ""
+    """The offer's own id, as the client named it: a client that made a new offer meanwhile
+    (a new peer connection) knows this answer is not for it."""
 
 
 @dataclass(frozen=True, slots=True)

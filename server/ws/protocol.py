@@ -104,6 +104,8 @@ class RtcOffer(_Message):
     sdp: Sdp
     restart: bool = False
     """A new peer connection: the server closes the old peer and starts a fresh one."""
+    offer_id: Annotated[str, Field(max_length=64)] = ""
+    """The client's name for this offer, echoed in the `rtc.answer`."""
 
 
 class RtcAnswer(_Message):
@@ -403,6 +405,10 @@ class RtcServerAnswer(_Message):
 
     type: Literal["rtc.answer"] = "rtc.answer"
     sdp: str
+    offer_id: str = ""
+    """The `offer_id` of the offer answered: a page that has made another offer since (a new
+    peer connection after "Try again") ignores an answer to an older one, whose m-lines are
+    not its offer's."""
 
 
 class RtcState(_Message):

@@ -47,7 +47,7 @@ def to_wire(signal: Signal) -> p.RtcServerOffer | p.RtcServerAnswer:
                              channel=r.channel)
                   for r in signal.routes]
         return p.RtcServerOffer(sdp=signal.sdp, routes=routes)
-    return p.RtcServerAnswer(sdp=signal.sdp)
+    return p.RtcServerAnswer(sdp=signal.sdp, offer_id=signal.offer_id)
 
 
 async def handle_rtc(message: RtcMessage, services: Services, connection: Connection) -> None:
@@ -64,16 +64,16 @@ async def _signal(message: RtcMessage, services: Services, connection: Connectio
     media, room_id, pid = services.media, connection.room_id, connection.participant_id
     session = media.session(room_id, pid, owner=connection)
     match message:
-        case p.RtcOffer(sdp=sdp, restart=restart):
+        case p.RtcOffer(sdp=sdp, restart=restart, offer_id=offer_id):
             if session is not None and not restart:
-                await session.handle_offer(sdp)
+                await session.handle_offer(sdp, offer_id)
                 return
             session = await media.join(room_id, pid, connection, _sender(connection),
                                        lambda reason: _dropped(connection, reason),
                                        _listener(connection))
             await media.follow_readers(room_id, services.bus)
             try:
-                await session.handle_offer(sdp)
+                await session.handle_offer(sdp, offer_id)
             except MediaError:
                 await media.leave(room_id, pid, owner=connection)  # a peer that never offered
                 raise

@@ -285,3 +285,42 @@ def test_rtc_settings_issue_turn_credentials(tmp_path: Path) -> None:
     expiry, user = str(turn.username).split(":")
     assert user == "participant-1" and 590 < int(expiry) - time.time() <= 600
     assert turn.credential and len(base64.b64decode(turn.credential)) == 20  # HMAC-SHA1
+
+
+async def _offer(pc: RTCPeerConnection, *kinds: str) -> str:
+    for kind in kinds:
+        pc.addTransceiver(kind, direction="recvonly")
+    await pc.setLocalDescription(await pc.createOffer())
+    return str(pc.localDescription.sdp)
+
+
+async def test_each_answer_names_the_offer_it_answers(live: LiveServer) -> None:
+    """A page that starts a new peer connection (after "Try again") before the old one's offer
+    was answered gets both answers, in order; each names its offer, so the page applies only
+    its new one (the older answer's m-lines are not its offer's: Chromium refused it)."""
+    counselor = await asyncio.to_thread(staff_browser, live)
+    room_id = await asyncio.to_thread(counselor.create_room)
+    token = (await asyncio.to_thread(counselor.enter, room_id)).token
+    first = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+    second = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+    url = f"{live.url.replace('http', 'ws')}/ws/rooms/{room_id}?token={token}"
+    try:
+        async with connect(url) as ws:
+            await ws.send(json.dumps({"type": "rtc.offer", "offer_id": "1",
+                                      "sdp": await _offer(first, "audio")}))
+            await ws.send(json.dumps({"type": "rtc.offer", "offer_id": "2", "restart": True,
+                                      "sdp": await _offer(second, "audio", "video")}))
+            answers: list[dict[str, Any]] = []
+            async with asyncio.timeout(10):
+                while len(answers) < 2:
+                    message = json.loads(await ws.recv())
+                    assert message["type"] != "error", message
+                    if message["type"] == "rtc.answer":
+                        answers.append(message)
+            assert [a["offer_id"] for a in answers] == ["1", "2"]
+            assert [a["sdp"].count("\r\nm=") for a in answers] == [1, 2]
+            await second.setRemoteDescription(RTCSessionDescription(answers[1]["sdp"], "answer"))
+            assert second.signalingState == "stable"
+    finally:
+        await first.close()
+        await second.close()

@@ -337,7 +337,8 @@ def test_the_room_on_a_phone_and_a_laptop(
     expect(guest.get_by_role("heading", name="You left the session")).to_be_visible()
     assert guest.evaluate("""() => (document.getElementById('local-video').srcObject
       .getTracks().map((t) => t.readyState))""") == ["ended", "ended"]
-    expect(host.locator("#people")).to_contain_text("not connected")
+    expect(host.locator("#people")).to_contain_text(  # not a dropped connection
+        "Nguyen Van An (worker, captions on) — left the session")
     shot(guest, size, "14-left")
     guest.get_by_role("link", name="Go back in").click()
     expect(guest.locator("#stage")).to_be_visible()
