@@ -102,7 +102,7 @@ def _messages(t: Targets) -> dict[str, st.SearchStrategy[Json]]:
         "consent.set": {"transcription": st.booleans()},
         "reading.set": {"language": language},
         "ping": {"nonce": texts},
-        "rtc.offer": {"sdp": sdp, "restart": st.booleans()},
+        "rtc.offer": {"sdp": sdp, "restart": st.booleans(), "offer_id": texts},
         "rtc.answer": {"sdp": sdp},
         "rtc.candidate": {"candidate": weighted((3, st.sampled_from(CANDIDATES)), (1, texts)),
                           "sdp_mid": st.one_of(st.none(), st.sampled_from(["0", "1", "x"]),
@@ -116,6 +116,7 @@ def _messages(t: Targets) -> dict[str, st.SearchStrategy[Json]]:
         # a form id that does not exist, mostly (the fuzz server has no forms loaded)
         "form.push": {"participant_id": someone, "form_id": texts},
         "form.sync": {},
+        "leave": {},  # recorded; shown only once all their sockets have closed
     }
     assert set(fields) == set(client_types()), "a client message type has no fuzzer"
     return {kind: st.fixed_dictionaries({"type": st.just(kind), **values},
