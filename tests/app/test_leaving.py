@@ -8,6 +8,15 @@ from tests.conftest import staff_browser
 from tests.live import Browser, LiveServer, Socket
 
 
+def _hosted(live: LiveServer) -> tuple[Browser, str, Socket]:
+    """A new room with its counselor's socket open."""
+    counselor = staff_browser(live)
+    room_id = counselor.create_room()
+    host = Socket(live.url, room_id, counselor.enter(room_id).token)
+    host.expect("welcome")
+    return counselor, room_id, host
+
+
 def _worker(live: LiveServer, counselor: Browser, room_id: str) -> str:
     link, code = counselor.invite(room_id, "worker", label="Tran Thi Mai")
     worker = Browser(live.url)
@@ -26,10 +35,7 @@ def _seen(host: Socket, kind: str, field: str, person: str, **state: Any) -> dic
 
 
 def test_leaving_is_told_apart_from_a_dropped_connection(live: LiveServer) -> None:
-    counselor = staff_browser(live)
-    room_id = counselor.create_room()
-    host = Socket(live.url, room_id, counselor.enter(room_id).token)
-    host.expect("welcome")
+    counselor, room_id, host = _hosted(live)
     token = _worker(live, counselor, room_id)
     worker = Socket(live.url, room_id, token)
     mai = worker.expect("welcome")["you"]["id"]
@@ -59,10 +65,7 @@ def test_leaving_is_told_apart_from_a_dropped_connection(live: LiveServer) -> No
 
 
 def test_one_who_leaves_the_lobby_is_shown_so_to_the_host(live: LiveServer) -> None:
-    counselor = staff_browser(live)
-    room_id = counselor.create_room()
-    host = Socket(live.url, room_id, counselor.enter(room_id).token)
-    host.expect("welcome")
+    counselor, room_id, host = _hosted(live)
     waiting = Socket(live.url, room_id, _worker(live, counselor, room_id))
     mai = waiting.expect("welcome")["you"]["id"]
     _seen(host, "lobby.waiting_list", "waiting", mai, online=True, left=False)
@@ -72,10 +75,7 @@ def test_one_who_leaves_the_lobby_is_shown_so_to_the_host(live: LiveServer) -> N
 
 
 def test_a_leave_with_something_else_in_it_is_refused(live: LiveServer) -> None:
-    counselor = staff_browser(live)
-    room_id = counselor.create_room()
-    host = Socket(live.url, room_id, counselor.enter(room_id).token)
-    host.expect("welcome")
+    *_, host = _hosted(live)
     host.send({"type": "leave", "participant_id": "someone-else"})
     assert host.expect("error")["code"] == "invalid_message"
     host.send({"type": "ping", "nonce": "still-here"})
