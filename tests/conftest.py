@@ -16,7 +16,7 @@ from rooms.migrate import upgrade
 from rooms.models import StaffRole
 from server.settings import Settings
 from server.setup import create_staff_account
-from tests.live import Browser, LiveServer, close_all
+from tests.live import Browser, LiveServer, Socket, close_all
 from tests.services import RedisServer, private_postgres
 
 ADMIN = ("admin@example.org", "admin-password-1", StaffRole.ADMIN)
@@ -117,6 +117,15 @@ def staff_browser(live: LiveServer, who: str = "counselor") -> Browser:
     response = browser.login(email, password)
     assert response.status_code == 200, response.text
     return browser
+
+
+def hosted_room(live: LiveServer) -> tuple[Browser, str, Socket]:
+    """A new room with its counselor signed in and their room socket open (welcomed)."""
+    counselor = staff_browser(live)
+    room_id = counselor.create_room()
+    socket = Socket(live.url, room_id, counselor.enter(room_id).token)
+    socket.expect("welcome")
+    return counselor, room_id, socket
 
 
 @pytest.fixture(autouse=True)

@@ -12,18 +12,10 @@ from websockets.exceptions import ConnectionClosed
 from rooms.models import utcnow
 from server.auth.tokens import RoomClaims, TokenService
 from server.settings import Settings
-from tests.conftest import app_settings, staff_browser
+from tests.conftest import app_settings, hosted_room, staff_browser
 from tests.live import Browser, LiveServer, Socket
 
 SECRET = app_settings("sqlite://").secret_key.get_secret_value()
-
-
-def _host_socket(live: LiveServer) -> tuple[Browser, str, Socket]:
-    counselor = staff_browser(live)
-    room_id = counselor.create_room()
-    socket = Socket(live.url, room_id, counselor.enter(room_id).token)
-    socket.expect("welcome")
-    return counselor, room_id, socket
 
 
 def _error(socket: Socket, frame: str | dict[str, object]) -> dict[str, object]:
@@ -32,7 +24,7 @@ def _error(socket: Socket, frame: str | dict[str, object]) -> dict[str, object]:
 
 
 def test_malformed_frames_get_typed_errors_and_the_socket_lives_on(live: LiveServer) -> None:
-    _, _, socket = _host_socket(live)
+    _, _, socket = hosted_room(live)
     assert _error(socket, "{not json")["code"] == "bad_json"
     assert _error(socket, "[1, 2]")["code"] == "invalid_message"
     assert _error(socket, {"type": "video.hack"})["code"] == "unknown_type"
@@ -55,7 +47,7 @@ def test_malformed_frames_get_typed_errors_and_the_socket_lives_on(live: LiveSer
 
 def test_a_huge_after_seq_on_connect_does_not_kill_the_socket(live: LiveServer) -> None:
     """`?after_seq=10**30` once overflowed SQLite's integers in the socket's writer."""
-    counselor, room_id, host = _host_socket(live)
+    counselor, room_id, host = hosted_room(live)
     host.send({"type": "chat.send", "client_id": "big-1", "text": "hello"})
     host.expect("chat.ack", client_id="big-1")
     socket = Socket(live.url, room_id, counselor.room(room_id).token, after_seq=10**30)
@@ -68,7 +60,7 @@ def test_a_huge_after_seq_on_connect_does_not_kill_the_socket(live: LiveServer) 
 
 
 def test_flooding_is_rate_limited_without_hurting_others(live: LiveServer) -> None:
-    counselor, room_id, flooder = _host_socket(live)
+    counselor, room_id, flooder = hosted_room(live)
     link, code = counselor.invite(room_id)
     counselor.post_form(f"/staff/rooms/{room_id}/auto-admit", {"enabled": "true"},
                         f"/staff/rooms/{room_id}")
@@ -95,7 +87,7 @@ def _refused(live: LiveServer, room_id: str, token: str) -> tuple[str, int | Non
 
 
 def test_expired_forged_and_foreign_tokens_are_refused(live: LiveServer) -> None:
-    counselor, room_id, _ = _host_socket(live)
+    counselor, room_id, _ = hosted_room(live)
     other_room = counselor.create_room()
     me = counselor.room(room_id)
     claims = RoomClaims(me.participant_id, room_id, "host")
@@ -110,7 +102,7 @@ def test_expired_forged_and_foreign_tokens_are_refused(live: LiveServer) -> None
 
 
 def test_worker_cannot_use_staff_actions(live: LiveServer) -> None:
-    counselor, room_id, host = _host_socket(live)
+    counselor, room_id, host = hosted_room(live)
     link, code = counselor.invite(room_id)
     worker = Browser(live.url)
     worker.join(link, code)

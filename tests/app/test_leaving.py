@@ -4,17 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.conftest import staff_browser
+from tests.conftest import hosted_room
 from tests.live import Browser, LiveServer, Socket
-
-
-def _hosted(live: LiveServer) -> tuple[Browser, str, Socket]:
-    """A new room with its counselor's socket open."""
-    counselor = staff_browser(live)
-    room_id = counselor.create_room()
-    host = Socket(live.url, room_id, counselor.enter(room_id).token)
-    host.expect("welcome")
-    return counselor, room_id, host
 
 
 def _worker(live: LiveServer, counselor: Browser, room_id: str) -> str:
@@ -35,7 +26,7 @@ def _seen(host: Socket, kind: str, field: str, person: str, **state: Any) -> dic
 
 
 def test_leaving_is_told_apart_from_a_dropped_connection(live: LiveServer) -> None:
-    counselor, room_id, host = _hosted(live)
+    counselor, room_id, host = hosted_room(live)
     token = _worker(live, counselor, room_id)
     worker = Socket(live.url, room_id, token)
     mai = worker.expect("welcome")["you"]["id"]
@@ -65,7 +56,7 @@ def test_leaving_is_told_apart_from_a_dropped_connection(live: LiveServer) -> No
 
 
 def test_one_who_leaves_the_lobby_is_shown_so_to_the_host(live: LiveServer) -> None:
-    counselor, room_id, host = _hosted(live)
+    counselor, room_id, host = hosted_room(live)
     waiting = Socket(live.url, room_id, _worker(live, counselor, room_id))
     mai = waiting.expect("welcome")["you"]["id"]
     _seen(host, "lobby.waiting_list", "waiting", mai, online=True, left=False)
@@ -75,7 +66,7 @@ def test_one_who_leaves_the_lobby_is_shown_so_to_the_host(live: LiveServer) -> N
 
 
 def test_a_leave_with_something_else_in_it_is_refused(live: LiveServer) -> None:
-    *_, host = _hosted(live)
+    *_, host = hosted_room(live)
     host.send({"type": "leave", "participant_id": "someone-else"})
     assert host.expect("error")["code"] == "invalid_message"
     host.send({"type": "ping", "nonce": "still-here"})
