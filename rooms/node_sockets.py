@@ -23,9 +23,7 @@ async def opened(session: AsyncSession, *, socket_id: str, node_id: str, partici
     """A socket of the participant is open on `node_id`: they are online."""
     session.add(NodeSocket(id=socket_id, node_id=node_id, participant_id=participant_id,
                            room_id=room_id))
-    await session.execute(  # counted in, and back if they had left
-        update(Participant).where(Participant.id == participant_id)
-        .values(connections=Participant.connections + 1, left_at=None))
+    await _count(session, participant_id, +1, left_at=None)  # back, if they had left
 
 
 async def closed(session: AsyncSession, socket_id: str) -> bool:
@@ -55,7 +53,9 @@ async def sweep(session: AsyncSession, node_ids: set[str]) -> set[str]:
     return {room_id for _, room_id in rows}
 
 
-async def _count(session: AsyncSession, participant_id: str, delta: int) -> None:
+async def _count(session: AsyncSession, participant_id: str, delta: int,
+                 **also: object) -> None:
+    """``delta`` sockets more (or fewer), and ``also`` set in the same update."""
     await session.execute(
         update(Participant).where(Participant.id == participant_id)
-        .values(connections=Participant.connections + delta))
+        .values(connections=Participant.connections + delta, **also))

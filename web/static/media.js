@@ -13,7 +13,7 @@
     pc: null, stream: null, iceServers: [], routes: new Map(), names: new Map(),
     tiles: new Map(), meters: new Map(), blocked: new Set(), started: false, closed: false,
     queue: Promise.resolve(), people: new Map(), mediaStates: new Map(), admitted: false,
-    problem: null, offers: 0, offerId: null,
+    problem: null, offers: 0, // offers made so far: the latest one's id
     // interpreters join listen-only: no camera, microphone off until they choose a channel
     interpreter: root.dataset.role === "interpreter", channel: null, mix: "both",
   };
@@ -196,9 +196,9 @@
     // server offer; should one arrive while ours is pending, onServerOffer rolls ours back
     const pc = state.pc;
     await pc.setLocalDescription(await pc.createOffer());
-    state.offerId = String(++state.offers); // its answer names it: older answers are not for pc
+    state.offers += 1; // its answer names it: older answers are not for pc
     send({ type: "rtc.offer", sdp: pc.localDescription.sdp, restart: Boolean(restart),
-           offer_id: state.offerId });
+           offer_id: String(state.offers) });
   }
 
   async function onServerOffer(m) {
@@ -524,7 +524,7 @@
     },
     "rtc.answer"(m) {
       serially(async () => {
-        if (m.offer_id !== state.offerId) return; // an answer to an offer of an earlier peer
+        if (m.offer_id !== String(state.offers)) return; // answers an offer of an earlier peer
         if (state.pc && state.pc.signalingState === "have-local-offer") {
           await state.pc.setRemoteDescription({ type: "answer", sdp: m.sdp });
         }
