@@ -340,6 +340,10 @@ def test_the_room_on_a_phone_and_a_laptop(
     expect(host.locator("#people")).to_contain_text(  # not a dropped connection
         "Nguyen Van An (worker, captions on) — left the session")
     shot(guest, size, "14-left")
+    if not host.locator("#people").is_visible():
+        control(host, "People").click()
+    host.locator("#people").scroll_into_view_if_needed()
+    shot(host, size, "14-host-sees-left")
     guest.get_by_role("link", name="Go back in").click()
     expect(guest.locator("#stage")).to_be_visible()
 
